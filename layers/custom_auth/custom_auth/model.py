@@ -19,7 +19,7 @@ shows a session or a token, and no error message ever quotes a value.
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
@@ -264,7 +264,7 @@ class AuthenticationResult(_Structure):
         )
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, init=False)
 class AdminInitiateAuthResponse(_Structure):
     """``AdminInitiateAuthResponse``: a next challenge to answer, or the tokens.
 
@@ -282,26 +282,46 @@ class AdminInitiateAuthResponse(_Structure):
     available_challenges: tuple[ChallengeName | str, ...] | None = _member("AvailableChallenges")
     request_id: str | None = field(default=None, compare=False)
 
-    def __post_init__(self) -> None:
-        # Accept the plain types a caller has at hand; store the immutable, typed ones.
-        if isinstance(self.challenge_name, str):
-            object.__setattr__(self, "challenge_name", ChallengeName.parse(self.challenge_name))
-        if self.challenge_parameters is not None:
-            params = ChallengeParameters.checked(
-                self.challenge_parameters, "ChallengeParameters", InvalidResponseError
+    def __init__(
+        self,
+        *,
+        challenge_name: ChallengeName | str | None = None,
+        session: str | None = None,
+        challenge_parameters: Mapping[str, str] | None = None,
+        authentication_result: AuthenticationResult | None = None,
+        available_challenges: Sequence[ChallengeName | str] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Check the values against the model and store them immutable and typed.
+
+        Plain types are accepted where a caller has them at hand: a ``str`` challenge name,
+        a mapping of challenge parameters, a list of available challenges.
+        """
+        if isinstance(challenge_name, str):
+            challenge_name = ChallengeName.parse(challenge_name)
+        if challenge_parameters is not None:
+            challenge_parameters = ChallengeParameters.checked(
+                challenge_parameters, "ChallengeParameters", InvalidResponseError
             )
-            object.__setattr__(self, "challenge_parameters", params)
-        if isinstance(self.available_challenges, list | tuple):
-            names = tuple(
+        if isinstance(available_challenges, list | tuple):
+            available_challenges = tuple(
                 ChallengeName.parse(name) if isinstance(name, str) else name
-                for name in self.available_challenges
+                for name in available_challenges
             )
-            object.__setattr__(self, "available_challenges", names)
-        _require_instance(self.authentication_result, AuthenticationResult, "AuthenticationResult")
-        request_id: object = self.request_id  # from_dict passes whatever the caller had
-        if request_id is not None and not isinstance(request_id, str):
-            kind = type(request_id).__name__
+        _require_instance(authentication_result, AuthenticationResult, "AuthenticationResult")
+        unchecked: object = request_id  # from_dict passes whatever ResponseMetadata held
+        if unchecked is not None and not isinstance(unchecked, str):
+            kind = type(unchecked).__name__
             raise InvalidResponseError(f"ResponseMetadata.RequestId: must be a string, got {kind}")
+        for name, value in (
+            ("challenge_name", challenge_name),
+            ("session", session),
+            ("challenge_parameters", challenge_parameters),
+            ("authentication_result", authentication_result),
+            ("available_challenges", available_challenges),
+            ("request_id", request_id),
+        ):
+            object.__setattr__(self, name, value)
         self._check("")
         self._check_outcome()
 
@@ -343,11 +363,11 @@ class AdminInitiateAuthResponse(_Structure):
         return cls(
             challenge_name=body.get("ChallengeName"),
             session=body.get("Session"),
-            challenge_parameters=None if params is None else ChallengeParameters(params),
+            challenge_parameters=params,
             authentication_result=None
             if tokens is None
             else AuthenticationResult.from_dict(tokens),
-            available_challenges=None if available is None else tuple(available),
+            available_challenges=available,
             request_id=request_id,
         )
 
