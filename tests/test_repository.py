@@ -53,6 +53,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    commands = re.findall(r"^(make \w+)", quick_start, flags=re.MULTILINE)
+    first_block = quick_start.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = re.findall(r"^(make \w+)", first_block, flags=re.MULTILINE)
     assert commands == ["make demo", "make test"]
     assert re.search(r"^make test\b", ci, flags=re.MULTILINE)

@@ -22,7 +22,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from custom_auth._mapping import FrozenStrMap
 from custom_auth._redact import RedactedRepr, sensitive
@@ -159,10 +159,10 @@ def _load_json(raw: str, key: str) -> object:
         raise InvalidResponseError(f"ChallengeParameters.{key}: must be valid JSON") from None
 
 
-def _member(wire: str, *, is_sensitive: bool = False, default: Any = None) -> Any:
-    """A dataclass field that maps to the model member ``wire``."""
+def _member(wire: str, *, is_sensitive: bool = False) -> Any:
+    """An optional dataclass field that maps to the model member ``wire``."""
     metadata = sensitive(wire=wire) if is_sensitive else {"wire": wire}
-    return field(default=default, metadata=metadata)
+    return field(default=None, metadata=metadata)
 
 
 def _wire_value(value: object) -> object:
@@ -181,7 +181,7 @@ class _Structure(RedactedRepr):
     __slots__ = ()
 
     #: The botocore shape this structure checks itself against.
-    SHAPE: str
+    SHAPE: ClassVar[str]
 
     def to_dict(self) -> dict[str, Any]:
         """The wire shape, as boto3 returns it: absent members omitted."""
