@@ -1,0 +1,145 @@
+"""Configuration, read once from the environment into frozen objects.
+
+Each trigger reads only what it uses, at start-up (module import), so a bad value stops the
+function before it answers a single sign-in, with an error that names the variable and the
+rule. Every variable is documented in the README's configuration table.
+"""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Self, TypeVar
+
+from custom_auth.errors import CustomAuthError
+
+
+class SettingsError(CustomAuthError, ValueError):
+    """An environment variable holds a value the triggers cannot run with."""
+
+
+class AuthFlow(StrEnum):
+    """``AUTH_FLOW``: what a sign-in consists of."""
+
+    #: Custom-challenge rounds only: a one-time code.
+    OTP = "otp"
+    #: The password first (SRP_A, then PASSWORD_VERIFIER), then a one-time code.
+    PASSWORD_OTP = "password+otp"  # noqa: S105 - a flow name, not a password
+
+
+class Channel(StrEnum):
+    """``OTP_CHANNEL``: how the one-time code reaches the user."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choice(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise SettingsError(f"{name}: must be one of {allowed}; got {raw!r}") from None
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
+        raise SettingsError(f"{name}: must be a whole number from {low} to {high}; got {raw!r}")
+    return int(raw)
+
+
+def _required(env: Mapping[str, str], name: str, why: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        raise SettingsError(f"{name}: is required ({why})")
+    return raw
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    """What Define needs: the flow and the attempt limit."""
+
+    #: ``AUTH_FLOW``: otp (default) or password+otp.
+    auth_flow: AuthFlow = AuthFlow.OTP
+    #: ``MAX_ATTEMPTS``: wrong answers that fail one sign-in (default 3, 1 to 10).
+    max_attempts: int = 3
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Read ``AUTH_FLOW`` and ``MAX_ATTEMPTS``."""
+        env = os.environ if env is None else env
+        return cls(
+            auth_flow=_choice(env, "AUTH_FLOW", AuthFlow, AuthFlow.OTP),
+            max_attempts=_integer(env, "MAX_ATTEMPTS", 3, 1, 10),
+        )
+
+
+@dataclass(frozen=True)
+class CodeSettings:
+    """What Create and Verify both need: the code's shape and lifetime, and the hashing key."""
+
+    #: ``CODE_KEY_SECRET_ID``: the Secrets Manager secret whose value keys the code hashes.
+    code_key_secret_id: str
+    #: ``OTP_LENGTH``: digits in a code (default 6, 6 to 10).
+    otp_length: int = 6
+    #: ``CODE_TTL_SECONDS``: how long a code is accepted (default 300, 30 to 600).
+    code_ttl_seconds: int = 300
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Read ``CODE_KEY_SECRET_ID``, ``OTP_LENGTH`` and ``CODE_TTL_SECONDS``."""
+        env = os.environ if env is None else env
+        return cls(
+            code_key_secret_id=_required(
+                env, "CODE_KEY_SECRET_ID", "the secret that keys the code hashes"
+            ),
+            otp_length=_integer(env, "OTP_LENGTH", 6, 6, 10),
+            code_ttl_seconds=_integer(env, "CODE_TTL_SECONDS", 300, 30, 600),
+        )
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """What Create needs to send a code: the channel, the sender and the wording."""
+
+    #: ``OTP_CHANNEL``: email (default) or sms.
+    channel: Channel = Channel.EMAIL
+    #: ``SENDER_EMAIL``: the verified SES identity codes are sent from (email channel).
+    sender_email: str | None = None
+    #: ``APP_NAME``: how messages name your application (default "My App").
+    app_name: str = "My App"
+    #: ``EMAIL_SUBJECT``: the subject of code emails (default "Your <APP_NAME> sign-in code").
+    email_subject: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.email_subject:
+            object.__setattr__(self, "email_subject", f"Your {self.app_name} sign-in code")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Read ``OTP_CHANNEL``, ``SENDER_EMAIL``, ``APP_NAME`` and ``EMAIL_SUBJECT``."""
+        env = os.environ if env is None else env
+        channel = _choice(env, "OTP_CHANNEL", Channel, Channel.EMAIL)
+        sender = env.get("SENDER_EMAIL", "").strip() or None
+        if channel is Channel.EMAIL:
+            sender = _required(env, "SENDER_EMAIL", "OTP_CHANNEL is email")
+            if not _EMAIL.fullmatch(sender):
+                raise SettingsError(f"SENDER_EMAIL: must be an email address; got {sender!r}")
+        app_name = env.get("APP_NAME", "").strip() or "My App"
+        if len(app_name) > 60:
+            raise SettingsError("APP_NAME: must be at most 60 characters")
+        subject = env.get("EMAIL_SUBJECT", "").strip()
+        if len(subject) > 200:
+            raise SettingsError("EMAIL_SUBJECT: must be at most 200 characters")
+        return cls(channel=channel, sender_email=sender, app_name=app_name, email_subject=subject)
