@@ -1,0 +1,196 @@
+"""custom_auth.otp: code generation, the code record, and judging answers."""
+
+import os
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_auth.otp import (
+    CodeRecord,
+    InvalidCodeRecordError,
+    Verdict,
+    check_answer,
+    generate_code,
+    hash_code,
+    read_private_parameters,
+)
+from custom_auth.settings import Channel
+
+KEY = b"k" * 32
+# The chi-squared value with 9 degrees of freedom that a fair generator exceeds with
+# probability 1e-6 (computed from the regularized gamma function; tables agree at 1e-3: 27.877).
+CHI_SQUARED_9_AT_1E6 = 44.81
+SAMPLES = 100_000
+
+
+def chi_squared_by_position(draw: Callable[[], str], length: int) -> list[float]:
+    counts = [[0] * 10 for _ in range(length)]
+    for _ in range(SAMPLES):
+        for position, digit in enumerate(draw()):
+            counts[position][int(digit)] += 1
+    expected = SAMPLES / 10
+    return [sum((c - expected) ** 2 / expected for c in row) for row in counts]
+
+
+def test_codes_use_every_digit_in_every_position_without_bias() -> None:
+    statistics = chi_squared_by_position(lambda: generate_code(6), 6)
+    assert all(value < CHI_SQUARED_9_AT_1E6 for value in statistics), statistics
+
+
+def test_the_bias_test_catches_a_biased_generator() -> None:
+    # The classic mistake: 24 random bits modulo 10**6 favours low codes by about 6%.
+    def biased() -> str:
+        return f"{int.from_bytes(os.urandom(3), 'big') % 10**6:06d}"
+
+    statistics = chi_squared_by_position(biased, 6)
+    assert statistics[0] > CHI_SQUARED_9_AT_1E6
+
+
+@pytest.mark.parametrize("length", range(6, 11))
+def test_codes_have_exactly_the_configured_digits(length: int) -> None:
+    codes = {generate_code(length) for _ in range(2000)}
+    assert all(len(code) == length and code.isdigit() and code.isascii() for code in codes)
+    assert any(code.startswith("0") for code in codes)  # leading zeros are kept, not dropped
+    assert len(codes) > 1990  # not a handful of values
+
+
+def test_the_hash_is_bound_to_key_pool_user_and_time() -> None:
+    def hashed(
+        key: bytes = KEY,
+        code: str = "123456",
+        pool: str = "pool",
+        user: str = "alice",
+        at: int = 100,
+    ) -> str:
+        return hash_code(key, code, user_pool_id=pool, user_name=user, issued_at=at)
+
+    reference = hashed()
+    assert "123456" not in reference
+    assert hashed() == reference
+    variants = [
+        hashed(key=b"j" * 32),
+        hashed(code="123457"),
+        hashed(pool="other"),
+        hashed(user="bob"),
+        hashed(at=101),
+    ]
+    assert reference not in variants
+    assert len(set(variants)) == len(variants)
+
+
+# --- the record ------------------------------------------------------------------------------
+
+RECORD = CodeRecord(
+    code_hash="HASH-MARKER", issued_at=1_000, channel=Channel.SMS, destination="+*0100"
+)
+
+
+def test_the_record_round_trips_through_metadata() -> None:
+    assert CodeRecord.from_metadata(RECORD.to_metadata()) == RECORD
+    assert RECORD.public_parameters() == {
+        "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
+        "CODE_DELIVERY_DESTINATION": "+*0100",
+    }
+    assert read_private_parameters(RECORD.private_parameters()) == ("HASH-MARKER", 1_000)
+    assert "HASH-MARKER" not in repr(RECORD)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        "",
+        "CODE-ROUND-1",
+        "otp1:",
+        "otp1:[]",
+        "otp1:{}",
+        'otp1:{"h":"x","t":"1","c":"sms","d":"d"}',
+        'otp1:{"h":"x","t":true,"c":"sms","d":"d"}',
+        'otp1:{"h":"x","t":-1,"c":"sms","d":"d"}',
+        'otp1:{"h":"","t":1,"c":"sms","d":"d"}',
+        'otp1:{"h":"x","t":1,"c":"pigeon","d":"d"}',
+        'otp1:{"h":"x","t":1,"c":"sms","d":7}',
+    ],
+)
+def test_metadata_that_is_not_our_record_is_refused(metadata: str | None) -> None:
+    with pytest.raises(InvalidCodeRecordError, match="challengeMetadata"):
+        CodeRecord.from_metadata(metadata)
+
+
+@pytest.mark.parametrize(
+    "private",
+    [
+        {},
+        {"codeHash": "x"},
+        {"issuedAt": "1"},
+        {"codeHash": "x", "issuedAt": "-1"},
+        {"codeHash": "x", "issuedAt": "1e3"},
+        {"codeHash": "x", "issuedAt": "\u0661"},  # ARABIC-INDIC DIGIT ONE
+    ],
+)
+def test_private_parameters_that_are_not_our_record_are_refused(private: dict[str, str]) -> None:
+    with pytest.raises(InvalidCodeRecordError, match="privateChallengeParameters"):
+        read_private_parameters(private)
+
+
+# --- judging answers ---------------------------------------------------------------------------
+
+POOL, USER, ISSUED, TTL = "us-east-1_EXAMPLE", "alice", 10_000, 300
+CODE = "042042"
+HASH = hash_code(KEY, CODE, user_pool_id=POOL, user_name=USER, issued_at=ISSUED)
+
+
+def judge(answer: str, *, now: int = ISSUED + 1, length: int = 6, user: str = USER) -> Verdict:
+    return check_answer(
+        answer,
+        code_hash=HASH,
+        issued_at=ISSUED,
+        key=KEY,
+        length=length,
+        ttl_seconds=TTL,
+        now=now,
+        user_pool_id=POOL,
+        user_name=user,
+    )
+
+
+def test_the_right_code_is_right_even_with_whitespace_around_it() -> None:
+    assert judge(CODE) is Verdict.RIGHT
+    assert judge(f" \t{CODE}\n") is Verdict.RIGHT
+
+
+def test_another_code_is_wrong() -> None:
+    assert judge("042043") is Verdict.WRONG
+
+
+def test_the_right_code_for_another_user_is_wrong() -> None:
+    assert judge(CODE, user="bob") is Verdict.WRONG
+
+
+ARABIC_INDIC_042042 = "\u0660\u0664\u0662\u0660\u0664\u0662"
+
+
+@pytest.mark.parametrize(
+    "answer", ["", "42042", "0420420", "04204a", "042 042", ARABIC_INDIC_042042, "+42042"]
+)
+def test_malformed_answers_are_not_compared(answer: str) -> None:
+    assert judge(answer) is Verdict.MALFORMED
+
+
+def test_the_code_expires_after_its_lifetime() -> None:
+    assert judge(CODE, now=ISSUED + TTL) is Verdict.RIGHT
+    assert judge(CODE, now=ISSUED + TTL + 1) is Verdict.EXPIRED
+    assert judge("000000", now=ISSUED + TTL + 1) is Verdict.EXPIRED
+
+
+def test_a_code_from_the_future_is_not_believed() -> None:
+    assert judge(CODE, now=ISSUED - 30) is Verdict.RIGHT  # within clock skew
+    assert judge(CODE, now=ISSUED - 31) is Verdict.EXPIRED
+
+
+@given(st.text(max_size=20))
+def test_no_answer_but_the_code_is_ever_right(answer: str) -> None:
+    verdict = judge(answer)
+    assert (verdict is Verdict.RIGHT) == (answer.strip() == CODE)
