@@ -30,8 +30,10 @@ lint: $(STAMP) ## ruff: lint (security rules included) and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP) ## mypy, strict on the layer package
+typecheck: $(STAMP) ## mypy, strict on the layer package and the handlers
 	$(BIN)/mypy
+	@# Each handler is a module named app: one mypy run each.
+	for handler in functions/*/app.py; do $(BIN)/mypy --strict "$$handler"; done
 
 pytest: $(STAMP) ## The test suite with branch coverage of the layer (fails under 90%)
 	$(BIN)/pytest --cov --cov-report=term

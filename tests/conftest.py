@@ -1,12 +1,16 @@
 """Shared fixtures: sample events from events/, and hypothesis profiles."""
 
 import json
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, settings
+from moto import mock_aws
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
@@ -58,3 +62,65 @@ def verify_event() -> dict[str, Any]:
         },
         "response": {"answerCorrect": None},
     }
+
+
+# Every variable the triggers read, so that nothing from the developer's shell leaks in.
+TRIGGER_VARIABLES = (
+    "AUTH_FLOW",
+    "MAX_ATTEMPTS",
+    "OTP_LENGTH",
+    "CODE_TTL_SECONDS",
+    "OTP_CHANNEL",
+    "SENDER_EMAIL",
+    "APP_NAME",
+    "EMAIL_SUBJECT",
+    "CODE_KEY_SECRET_ID",
+    "POWERTOOLS_LOGGER_LOG_EVENT",
+)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call, with the code key's secret and a verified SES sender."""
+    from tests.triggers import CODE_KEY, REGION, SECRET_ID, SENDER
+
+    for name in TRIGGER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "SENDER_EMAIL": SENDER,
+        "CODE_KEY_SECRET_ID": SECRET_ID,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        boto3.client("secretsmanager").create_secret(Name=SECRET_ID, SecretString=CODE_KEY)
+        boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        yield
+
+
+@pytest.fixture
+def logs() -> Iterator[list[str]]:
+    """Every line the triggers' Powertools logger writes, formatted as in production.
+
+    The logger keeps the stdout it found at import, before capsys or capfd could replace it,
+    so a handler of our own with Powertools' formatter is attached instead.
+    """
+    from custom_auth.observability import SERVICE, logger
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    collect = Collect()
+    collect.setFormatter(logger.registered_formatter)
+    underlying = logging.getLogger(SERVICE)  # the logging.Logger behind Powertools' Logger
+    underlying.addHandler(collect)
+    try:
+        yield lines
+    finally:
+        underlying.removeHandler(collect)

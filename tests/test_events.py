@@ -21,6 +21,11 @@ from custom_auth.events import (
 from custom_auth.model import ChallengeName
 from tests.conftest import all_event_files, load_event
 
+# The challengeMetadata (a code record) of the round in the sample "after a wrong answer" events.
+CODE_RECORD = load_event("define_auth_challenge/after_wrong_answer.json")["request"]["session"][0][
+    "challengeMetadata"
+]
+
 CLASS_BY_FOLDER = {
     "define_auth_challenge": DefineAuthChallengeEvent,
     "create_auth_challenge": CreateAuthChallengeEvent,
@@ -56,9 +61,7 @@ def test_the_session_is_a_list_of_typed_challenge_results() -> None:
     parsed = DefineAuthChallengeEvent.from_dict(
         load_event("define_auth_challenge/after_wrong_answer.json")
     )
-    assert parsed.session == (
-        ChallengeResult(ChallengeName.CUSTOM_CHALLENGE, False, "CODE-ROUND-1"),
-    )
+    assert parsed.session == (ChallengeResult(ChallengeName.CUSTOM_CHALLENGE, False, CODE_RECORD),)
     assert parsed.session[0].challenge_name is ChallengeName.CUSTOM_CHALLENGE
 
 
@@ -438,7 +441,7 @@ def test_repr_never_shows_the_answer_private_parameters_or_metadata(
     verify = parse_event(verify_event)
     define = parse_event(define_event)
     for text in (repr(verify), str(verify), repr(define), str(define)):
-        for secret in ("ANSWER-MARKER-424242", "PRIVATE-HASH-MARKER", "CODE-ROUND-1"):
+        for secret in ("ANSWER-MARKER-424242", "PRIVATE-HASH-MARKER", CODE_RECORD):
             assert secret not in text
     assert "challenge_answer=<redacted>" in repr(verify)
     assert "user_pool_id='us-east-1_EXAMPLE01'" in repr(verify)

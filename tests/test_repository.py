@@ -36,7 +36,18 @@ def test_every_declared_dependency_is_pinned() -> None:
     assert not missing, f"run `make lock`: not pinned in constraints.txt: {missing}"
 
 
-def test_the_layer_imports_nothing_but_the_standard_library() -> None:
+def test_the_layer_bundles_what_was_tested_and_not_the_sdk() -> None:
+    lines = (ROOT / "layers" / "custom_auth" / "requirements.txt").read_text(encoding="utf-8")
+    requirements = [line for line in lines.splitlines() if line and not line.startswith("#")]
+    pins = pinned()
+    assert requirements, "the layer's requirements.txt lists nothing"
+    for requirement in requirements:
+        name, _, version = requirement.partition("==")
+        assert pins.get(requirement_name(name)) == version, f"{requirement} != constraints.txt"
+        assert requirement_name(name) not in {"boto3", "botocore"}  # the Lambda runtime has it
+
+
+def test_the_model_and_events_import_nothing_but_the_standard_library() -> None:
     """Triggers that make no AWS call must not pay for boto3, or for anything else."""
     probe = (
         "import json, sys\n"

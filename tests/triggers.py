@@ -1,0 +1,159 @@
+"""Helpers for running the trigger handlers against moto, the way Cognito calls them."""
+
+import copy
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from tests.conftest import load_event
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+SENDER = "no-reply@example.com"
+SECRET_ID = "custom-auth/code-key"
+CODE_KEY = "test-code-key-" + "k" * 40
+CUSTOM = "CUSTOM_CHALLENGE"
+
+
+@dataclass
+class Context:
+    """A LambdaContext with what Powertools reads."""
+
+    function_name: str = "custom-auth-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:custom-auth-test"
+    aws_request_id: str = "test-request-id"
+
+
+_loaded = 0
+
+
+def load_handler(name: str) -> ModuleType:
+    """A fresh import of functions/<name>/app.py: settings read now, no client cached yet."""
+    global _loaded
+    _loaded += 1
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"handler_{name}_{_loaded}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sent_emails() -> list[Any]:
+    """Messages moto's SES accepted, oldest first (each has .destinations, .subject, .body)."""
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def sent_sms() -> list[tuple[str, str]]:
+    """(phone number, text) of each SMS moto's SNS accepted, oldest first."""
+    messages = sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages
+    return [(number, text) for number, text in messages.values()]
+
+
+def code_in(text: str, length: int = 6) -> str:
+    """The one code of ``length`` digits in a message."""
+    codes: set[str] = set(re.findall(rf"(?<!\d)\d{{{length}}}(?!\d)", text))
+    assert len(codes) == 1, f"expected exactly one {length}-digit code in the message"
+    return codes.pop()
+
+
+def entry(name: str, result: Any, metadata: str | None = None) -> dict[str, Any]:
+    return {"challengeName": name, "challengeResult": result, "challengeMetadata": metadata}
+
+
+def define_event(session: list[dict[str, Any]], **request: Any) -> dict[str, Any]:
+    event = load_event("define_auth_challenge/new_sign_in.json")
+    event["request"]["session"] = copy.deepcopy(session)
+    event["request"].update(request)
+    return event
+
+
+def create_event(session: list[dict[str, Any]], **request: Any) -> dict[str, Any]:
+    event = load_event("create_auth_challenge/first_round.json")
+    event["request"]["session"] = copy.deepcopy(session)
+    event["request"].update(request)
+    return event
+
+
+def verify_event(private: dict[str, str], answer: str, **request: Any) -> dict[str, Any]:
+    base = load_event("create_auth_challenge/first_round.json")
+    event = {k: v for k, v in base.items() if k not in ("request", "response")}
+    event["triggerSource"] = "VerifyAuthChallengeResponse_Authentication"
+    event["request"] = {
+        "userAttributes": base["request"]["userAttributes"],
+        "privateChallengeParameters": dict(private),
+        "challengeAnswer": answer,
+        "userNotFound": False,
+        **request,
+    }
+    event["response"] = {"answerCorrect": None}
+    return event
+
+
+@dataclass
+class Triggers:
+    """The three handlers, loaded together."""
+
+    define: ModuleType
+    create: ModuleType
+    verify: ModuleType
+
+    @classmethod
+    def load(cls) -> "Triggers":
+        return cls(
+            load_handler("define_auth_challenge"),
+            load_handler("create_auth_challenge"),
+            load_handler("verify_auth_challenge_response"),
+        )
+
+
+@dataclass
+class SignIn:
+    """A sign-in driven the way Cognito drives the triggers: Define, Create, Verify, Define...
+
+    Enough to test the triggers together; the local user pool (issue #5) is the real thing.
+    """
+
+    triggers: Triggers
+    request: dict[str, Any] = field(default_factory=dict)
+    session: list[dict[str, Any]] = field(default_factory=list)
+    public: dict[str, str] = field(default_factory=dict)
+    invocations: int = 0
+    _private: dict[str, str] = field(default_factory=dict)
+    _metadata: str | None = None
+
+    def start(self, session: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Run Define on the opening session and, if it asks for a code, Create."""
+        self.session = list(session or [])
+        return self._next()
+
+    def answer(self, answer: str) -> dict[str, Any]:
+        """Answer the current challenge: Verify, then Define (and Create for another round)."""
+        private, metadata = self._private, self._metadata
+        verified = self._call(self.triggers.verify, verify_event(private, answer, **self.request))
+        self.session.append(entry(CUSTOM, verified["response"]["answerCorrect"], metadata))
+        return self._next()
+
+    def _next(self) -> dict[str, Any]:
+        decided = self._call(self.triggers.define, define_event(self.session, **self.request))
+        response: dict[str, Any] = decided["response"]
+        if response["challengeName"] == CUSTOM:
+            created = self._call(self.triggers.create, create_event(self.session, **self.request))
+            self.public = created["response"]["publicChallengeParameters"]
+            self._private = created["response"]["privateChallengeParameters"]
+            self._metadata = created["response"]["challengeMetadata"]
+        return response
+
+    def _call(self, handler: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
+        self.invocations += 1
+        result: dict[str, Any] = handler.lambda_handler(event, Context())
+        return result
