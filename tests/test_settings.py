@@ -35,59 +35,76 @@ def test_every_variable_is_read() -> None:
 
 
 @pytest.mark.parametrize(
-    ("env", "message"),
+    ("settings", "env", "message"),
     [
-        ({"AUTH_FLOW": "password"}, "AUTH_FLOW: must be one of otp, password+otp; got 'password'"),
-        ({"MAX_ATTEMPTS": "0"}, "MAX_ATTEMPTS: must be a whole number from 1 to 10; got '0'"),
-        ({"MAX_ATTEMPTS": "11"}, "MAX_ATTEMPTS: must be a whole number from 1 to 10"),
-        ({"MAX_ATTEMPTS": "three"}, "MAX_ATTEMPTS: must be a whole number from 1 to 10"),
-        ({"MAX_ATTEMPTS": "-1"}, "MAX_ATTEMPTS: must be a whole number from 1 to 10"),
-    ],
-)
-def test_bad_flow_settings_name_the_variable(env: dict[str, str], message: str) -> None:
-    with pytest.raises(SettingsError) as caught:
-        FlowSettings.from_env(env)
-    assert str(caught.value).startswith(message)
-
-
-@pytest.mark.parametrize(
-    ("env", "message"),
-    [
-        ({}, "CODE_KEY_SECRET_ID: is required"),
         (
+            FlowSettings,
+            {"AUTH_FLOW": "password"},
+            "AUTH_FLOW: must be one of otp, password+otp; got 'password'",
+        ),
+        (
+            FlowSettings,
+            {"MAX_ATTEMPTS": "0"},
+            "MAX_ATTEMPTS: must be a whole number from 1 to 10; got '0'",
+        ),
+        (FlowSettings, {"MAX_ATTEMPTS": "11"}, "MAX_ATTEMPTS: must be a whole number from 1 to 10"),
+        (
+            FlowSettings,
+            {"MAX_ATTEMPTS": "three"},
+            "MAX_ATTEMPTS: must be a whole number from 1 to 10",
+        ),
+        (FlowSettings, {"MAX_ATTEMPTS": "-1"}, "MAX_ATTEMPTS: must be a whole number from 1 to 10"),
+        (CodeSettings, {}, "CODE_KEY_SECRET_ID: is required"),
+        (
+            CodeSettings,
             {"CODE_KEY_SECRET_ID": "k", "OTP_LENGTH": "5"},
             "OTP_LENGTH: must be a whole number from 6 to 10",
         ),
-        ({"CODE_KEY_SECRET_ID": "k", "OTP_LENGTH": "6.0"}, "OTP_LENGTH: must be a whole number"),
         (
+            CodeSettings,
+            {"CODE_KEY_SECRET_ID": "k", "OTP_LENGTH": "6.0"},
+            "OTP_LENGTH: must be a whole number",
+        ),
+        (
+            CodeSettings,
             {"CODE_KEY_SECRET_ID": "k", "CODE_TTL_SECONDS": "601"},
             "CODE_TTL_SECONDS: must be a whole number from 30 to 600",
         ),
         (
+            CodeSettings,
             {"CODE_KEY_SECRET_ID": "k", "CODE_TTL_SECONDS": "29"},
             "CODE_TTL_SECONDS: must be a whole number from 30 to 600",
         ),
+        (DeliverySettings, {}, "SENDER_EMAIL: is required (OTP_CHANNEL is email)"),
+        (
+            DeliverySettings,
+            {"OTP_CHANNEL": "fax"},
+            "OTP_CHANNEL: must be one of email, sms; got 'fax'",
+        ),
+        (
+            DeliverySettings,
+            {"SENDER_EMAIL": "no-reply"},
+            "SENDER_EMAIL: must be an email address; got 'no-reply'",
+        ),
+        (
+            DeliverySettings,
+            {"OTP_CHANNEL": "sms", "APP_NAME": "x" * 61},
+            "APP_NAME: must be at most 60 characters",
+        ),
+        (
+            DeliverySettings,
+            {"OTP_CHANNEL": "sms", "EMAIL_SUBJECT": "x" * 201},
+            "EMAIL_SUBJECT: must be at most 200",
+        ),
     ],
 )
-def test_bad_code_settings_name_the_variable(env: dict[str, str], message: str) -> None:
+def test_a_bad_value_names_the_variable_and_the_rule(
+    settings: type[FlowSettings | CodeSettings | DeliverySettings],
+    env: dict[str, str],
+    message: str,
+) -> None:
     with pytest.raises(SettingsError) as caught:
-        CodeSettings.from_env(env)
-    assert str(caught.value).startswith(message)
-
-
-@pytest.mark.parametrize(
-    ("env", "message"),
-    [
-        ({}, "SENDER_EMAIL: is required (OTP_CHANNEL is email)"),
-        ({"OTP_CHANNEL": "fax"}, "OTP_CHANNEL: must be one of email, sms; got 'fax'"),
-        ({"SENDER_EMAIL": "no-reply"}, "SENDER_EMAIL: must be an email address; got 'no-reply'"),
-        ({"OTP_CHANNEL": "sms", "APP_NAME": "x" * 61}, "APP_NAME: must be at most 60 characters"),
-        ({"OTP_CHANNEL": "sms", "EMAIL_SUBJECT": "x" * 201}, "EMAIL_SUBJECT: must be at most 200"),
-    ],
-)
-def test_bad_delivery_settings_name_the_variable(env: dict[str, str], message: str) -> None:
-    with pytest.raises(SettingsError) as caught:
-        DeliverySettings.from_env(env)
+        settings.from_env(env)
     assert str(caught.value).startswith(message)
 
 
