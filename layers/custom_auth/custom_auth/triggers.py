@@ -35,6 +35,11 @@ from custom_auth.settings import CodeSettings, FlowSettings
 Clock = Callable[[], float]
 
 
+def _now(clock: Clock | None) -> int:
+    # time.time is looked up at each call, so a local runner can pin the clock.
+    return int((clock or time.time)())
+
+
 class UnexpectedChallengeError(CustomAuthError):
     """Create was asked for a challenge custom-auth does not create."""
 
@@ -85,7 +90,7 @@ def create_auth_challenge(
     codes: CodeSettings,
     delivery: Delivery,
     key: CodeKey,
-    clock: Clock = time.time,
+    clock: Clock | None = None,
 ) -> CreateAuthChallengeEvent:
     """Send a new code on a sign-in's first code round; carry the same one on later rounds.
 
@@ -110,7 +115,7 @@ def create_auth_challenge(
             },
         )
     else:
-        record = _new_code(event, codes, delivery, secret, int(clock()))
+        record = _new_code(event, codes, delivery, secret, _now(clock))
     count(Metric.CHALLENGES_CREATED)
     return event.respond(
         public_challenge_parameters=record.public_parameters(),
@@ -166,7 +171,7 @@ def verify_auth_challenge_response(
     *,
     codes: CodeSettings,
     key: CodeKey,
-    clock: Clock = time.time,
+    clock: Clock | None = None,
 ) -> VerifyAuthChallengeResponseEvent:
     """Judge the answer: right only for the unexpired code, compared in constant time."""
     secret = key.get()
@@ -179,7 +184,7 @@ def verify_auth_challenge_response(
             key=secret,
             length=codes.otp_length,
             ttl_seconds=codes.code_ttl_seconds,
-            now=int(clock()),
+            now=_now(clock),
             user_pool_id=event.user_pool_id,
             user_name=event.user_name,
         )

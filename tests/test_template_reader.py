@@ -1,0 +1,183 @@
+"""custom_auth_local.template: reading CloudFormation YAML and resolving it locally."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from custom_auth_local.standins import Outbox, OutboxMessage, _OutboxHooks
+from custom_auth_local.template import Template, TemplateError
+
+HEAD = """
+Parameters:
+  Name: {Type: String, Default: alice}
+  Size: {Type: Number, Default: 2, MinValue: 1, MaxValue: 3}
+  Color: {Type: String, Default: red, AllowedValues: [red, blue]}
+Conditions:
+  IsBlue: !Equals [!Ref Color, blue]
+  NotBlue: !Not [!Condition IsBlue]
+  Both: !And [!Condition NotBlue, !Or [!Equals [!Ref Size, "2"], !Condition IsBlue]]
+Globals:
+  Function:
+    Runtime: python3.13
+    Timeout: 3
+    Layers: [!Ref Layer]
+    Environment: {Variables: {SHARED: one, OVERRIDDEN: global}}
+Resources:
+  Layer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: layer}
+  Secret:
+    Type: AWS::SecretsManager::Secret
+  Blue:
+    Type: AWS::SNS::Topic
+    Condition: IsBlue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code
+      Handler: app.handler
+      Timeout: 4
+      Layers: [!Ref Layer]
+      Environment:
+        Variables:
+          OVERRIDDEN: own
+          SUB: !Sub "${Name}-${AWS::Region}-${Secret}"
+          SUB_VARS: !Sub ["${X}/${Name}", {X: !Select [1, !Split [",", "a,b,c"]]}]
+          JOINED: !Join ["-", [!Ref Name, !Ref Size]]
+          PICKED: !If [Both, chosen, other]
+          ARN: !GetAtt Secret.Arn
+          FLAG: true
+          DROPPED: !Ref AWS::NoValue
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_intrinsics_globals_and_conditions_resolve_as_cloudformation_would(tmp_path: Path) -> None:
+    spec = Template.load(write(tmp_path, HEAD)).function("Fn")
+    assert spec.environment == {
+        "SHARED": "one",
+        "OVERRIDDEN": "own",  # maps merge, the function wins
+        "SUB": "alice-us-east-1-custom-auth-local/Secret",
+        "SUB_VARS": "b/alice",
+        "JOINED": "alice-2",
+        "PICKED": "chosen",
+        "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:Secret",
+        "FLAG": "true",
+    }
+    assert spec.timeout_seconds == 4  # scalars: the function wins
+    assert spec.layers == (tmp_path / "layer", tmp_path / "layer")  # lists add up, globals first
+    assert (spec.code_uri, spec.module, spec.function_name) == (tmp_path / "code", "app", "handler")
+
+
+def test_resources_under_a_false_condition_do_not_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD)
+    assert Template.load(path).resources_of_type("AWS::SNS::Topic") == {}
+    assert set(Template.load(path, {"Color": "blue"}).resources_of_type("AWS::SNS::Topic")) == {
+        "Blue"
+    }
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        (
+            "JOINED: !Join",
+            "JOINED: !FindInMap",
+            "Fn::FindInMap is not supported by the local tools",
+        ),
+        (
+            "ARN: !GetAtt Secret.Arn",
+            "ARN: !GetAtt Secret.Name",
+            "!GetAtt Secret.Name is not known locally",
+        ),
+        ("ARN: !GetAtt Secret.Arn", "ARN: !GetAtt Nope.Arn", "!GetAtt Nope names no resource"),
+        ("!Select [1,", "!Select [7,", "Fn::Select has no item 7"),
+        (
+            "OVERRIDDEN: own",
+            "OVERRIDDEN: !Ref Nothing",
+            "!Ref Nothing names nothing in the template",
+        ),
+        ("PICKED: !If [Both,", "PICKED: !If [Missing,", "Conditions: no condition named Missing"),
+        (
+            "Layers: [!Ref Layer]\n      Environment",
+            "Layers: [!Ref Secret]\n      Environment",
+            "layer custom-auth-local/Secret is not a layer of the template",
+        ),
+    ],
+)
+def test_what_cannot_be_resolved_is_named(
+    tmp_path: Path, replace: str, by: str, message: str
+) -> None:
+    assert replace in HEAD
+    with pytest.raises(TemplateError, match=message):
+        Template.load(write(tmp_path, HEAD.replace(replace, by, 1))).function("Fn")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Resources: [unclosed", r"template.yaml:1: not valid YAML"),
+        ("Parameters: {}", r"not a CloudFormation template \(no Resources\)"),
+        ("Parameters: {P: {Type: String}}\nResources: {}", "parameter P: has no default"),
+    ],
+)
+def test_unreadable_templates_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=message):
+        Template.load(write(tmp_path, text))
+
+
+def test_a_missing_template_is_named(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="cannot read it"):
+        Template.load(tmp_path / "nope.yaml")
+
+
+def test_parameters_are_checked_as_cloudformation_checks_them(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD)
+    assert Template.load(path, {"Size": "3"}).parameters["Size"] == "3"
+    for overrides, message in (
+        ({"Size": "4"}, "parameter Size: must be from 1 to 3"),
+        ({"Size": "two"}, "parameter Size: must be a number"),
+        ({"Color": "green"}, "parameter Color: must be one of red, blue"),
+    ):
+        with pytest.raises(TemplateError, match=message):
+            Template.load(path, overrides)
+
+
+def test_the_loader_reads_every_short_form_tag() -> None:
+    from custom_auth_local.template import _Loader
+
+    text = "a: !GetAtt X.Arn\nb: !Sub [s, {k: v}]\nc: !Base64 {x: 1}"
+    data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    assert data == {
+        "a": {"Fn::GetAtt": ["X", "Arn"]},
+        "b": {"Fn::Sub": ["s", {"k": "v"}]},
+        "c": {"Fn::Base64": {"x": 1}},
+    }
+
+
+def test_the_outbox_keeps_only_messages_the_service_accepted(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    hooks = _OutboxHooks(outbox)
+
+    class Response:
+        def __init__(self, status: int) -> None:
+            self.status_code = status
+
+    for status in (400, 200):
+        context: dict[str, Any] = {}
+        hooks.remember_sms({"PhoneNumber": "+15550100", "Message": f"code {status}"}, context)
+        hooks.written(Response(status), context)
+    topic: dict[str, Any] = {}
+    hooks.remember_sms(
+        {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "not to a person"}, topic
+    )
+    hooks.written(Response(200), topic)
+    [message] = outbox.messages()
+    assert message == OutboxMessage("sms", "+15550100", "", "code 200", message.sent_at)
