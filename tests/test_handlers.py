@@ -11,7 +11,6 @@ import pytest
 from custom_auth.errors import InvalidEventError
 from custom_auth.observability import TriggerError
 from custom_auth.settings import SettingsError
-from tests.conftest import all_event_files, load_event
 from tests.triggers import (
     CUSTOM,
     ROOT,
@@ -309,43 +308,6 @@ def test_define_refuses_to_start_with_a_bad_setting(
     monkeypatch.setenv("MAX_ATTEMPTS", "0")
     with pytest.raises(SettingsError, match="MAX_ATTEMPTS: must be a whole number from 1 to 10"):
         load_handler("define_auth_challenge")
-
-
-# --- the sample events --------------------------------------------------------------------------
-
-EXPECTED = {
-    "define_auth_challenge/new_sign_in.json": ASK_CODE,
-    "define_auth_challenge/after_right_answer.json": ISSUED,
-    "define_auth_challenge/after_wrong_answer.json": ASK_CODE,
-    "define_auth_challenge/after_srp_a.json": FAILED,  # under the default otp flow
-    "define_auth_challenge/unknown_user.json": ASK_CODE,
-}
-
-
-@pytest.mark.parametrize("path", [p for p in all_event_files() if p in EXPECTED])
-def test_each_define_sample_event_gets_the_decision_its_name_promises(aws: None, path: str) -> None:
-    define = load_handler("define_auth_challenge")
-    assert define.lambda_handler(load_event(path), Context())["response"] == EXPECTED[path]
-
-
-def test_the_create_sample_events_run(aws: None) -> None:
-    create = load_handler("create_auth_challenge")
-    first = create.lambda_handler(load_event("create_auth_challenge/first_round.json"), Context())
-    assert len(sent_emails()) == 1
-    later = create.lambda_handler(load_event("create_auth_challenge/later_round.json"), Context())
-    assert len(sent_emails()) == 1  # a later round sends nothing
-    assert (
-        later["response"]["publicChallengeParameters"]
-        == (first["response"]["publicChallengeParameters"])
-    )
-
-
-def test_every_sample_event_is_covered() -> None:
-    covered = set(EXPECTED) | {
-        "create_auth_challenge/first_round.json",
-        "create_auth_challenge/later_round.json",
-    }
-    assert set(all_event_files()) <= covered
 
 
 # --- imports -----------------------------------------------------------------------------------

@@ -166,6 +166,11 @@ def test_builders_never_mutate_what_they_were_given(
             public_challenge_parameters=params, private_challenge_parameters=params
         )
         assert built.to_dict()["response"]["publicChallengeParameters"] == params
+    elif isinstance(parsed, VerifyAuthChallengeResponseEvent):
+        verdict = bool(params)
+        assert parsed.respond(answer_correct=verdict).to_dict()["response"] == {
+            "answerCorrect": verdict
+        }
     else:
         assert isinstance(parsed, DefineAuthChallengeEvent)
         built_define = parsed.issue_tokens()
