@@ -11,7 +11,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_TOOLS_VERSION := 7.6.2
 
-.PHONY: help install test lint typecheck pytest generate lock demo clean
+# The SAM CLI and its cfn-lint live in their own virtualenv: their boto3 pin conflicts with ours.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+# The Lambda runtime is python3.13. `sam build` needs one on PATH; the built functions are
+# checked under one. pyenv's shims expose only the active version, so ask pyenv directly.
+PYTHON313 ?= $(shell (python3.13 -c 'import sys' >/dev/null 2>&1 && command -v python3.13) || \
+	(p="$$(pyenv prefix 3.13 2>/dev/null)" && test -x "$$p/bin/python3.13" && echo "$$p/bin/python3.13"))
+# A python3.13 virtualenv with only what the Lambda runtime has (boto3) and moto.
+LAMBDA_VENV := .venv-lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
+
+.PHONY: help install test lint typecheck pytest sam-check generate events lock demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,7 +36,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install the project with its dev dependencies
 
-test: lint typecheck pytest ## Everything CI checks: lint, type check, tests with coverage
+test: lint typecheck pytest sam-check ## Everything CI checks: lint, types, tests, the SAM app
 
 lint: $(STAMP) ## ruff: lint (security rules included) and formatting
 	$(BIN)/ruff check .
@@ -38,8 +50,32 @@ typecheck: $(STAMP) ## mypy, strict on the layer package and the handlers
 pytest: $(STAMP) ## The test suite with branch coverage of the layer (fails under 90%)
 	$(BIN)/pytest --cov --cov-report=term
 
+$(SAM_STAMP): requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	@touch $@
+
+$(LAMBDA_STAMP): constraints.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found: install it, or run make with PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	$(PYTHON313) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt boto3 'moto[secretsmanager,ses,sns]'
+	@touch $@
+
+sam-check: $(STAMP) $(SAM_STAMP) $(LAMBDA_STAMP) ## cfn-lint, sam validate, sam build, built functions under 3.13
+	mkdir -p .aws-sam
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	@# cfn-lint 1.x checks SAM resources against SAM's schema only: lint the transform's output too.
+	$(SAM_VENV)/bin/python tools/sam_translate.py template.yaml > .aws-sam/translated.json
+	$(SAM_VENV)/bin/cfn-lint .aws-sam/translated.json
+	$(SAM) validate --lint --region us-east-1
+	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM) build
+	$(BIN)/python tools/check_built.py --python $(LAMBDA_VENV)/bin/python
+
 generate: $(STAMP) ## Rewrite custom_auth/_service_model.py from the installed botocore
 	$(BIN)/python tools/generate_service_model.py
+
+events: $(STAMP) ## Rewrite the sample events in events/ from custom_auth_local.sample_events
+	$(BIN)/python tools/generate_sample_events.py
 
 lock: ## Re-pin every dependency into constraints.txt (needs the package index)
 	rm -rf .venv-lock
@@ -47,11 +83,14 @@ lock: ## Re-pin every dependency into constraints.txt (needs the package index)
 	.venv-lock/bin/python -m pip install --quiet pip-tools==$(PIP_TOOLS_VERSION)
 	.venv-lock/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
 		--no-emit-find-links --output-file constraints.txt pyproject.toml
+	.venv-lock/bin/pip-compile --quiet --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements/sam.txt requirements/sam.in
 	rm -rf .venv-lock
 
 demo: ## Run a whole sign-in against the local user pool (not built yet)
 	@echo "make demo arrives with the local user pool (issue #5); until then run: make test" >&2
 	@exit 2
 
-clean: ## Remove the virtualenvs and caches
-	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis
+clean: ## Remove the virtualenvs, the build and the caches
+	rm -rf $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .venv-lock .aws-sam .pytest_cache .mypy_cache \
+		.ruff_cache .coverage .hypothesis

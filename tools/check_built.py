@@ -1,0 +1,132 @@
+"""After `sam build`: each built function imports with its built layer and answers an event.
+
+Runs with the project's interpreter (it reads template.yaml), and starts each function in a
+fresh process of ``--python``: a python3.13 virtualenv holding only boto3 (which the Lambda
+runtime provides) and moto (to stand in for AWS). Nothing of this project is installed there,
+so the import can only succeed from the built artifacts.
+
+    python tools/check_built.py --python .venv-lambda/bin/python [--build-dir .aws-sam/build]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from custom_auth_local.sample_events import FOLDERS, SAMPLE_TIME
+from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
+from custom_auth_local.template import Template
+
+ROOT = Path(__file__).resolve().parent.parent
+# One sample per function, and the answer its name promises.
+CASES = {
+    "define": (
+        "new_sign_in",
+        {"challengeName": "CUSTOM_CHALLENGE", "issueTokens": False, "failAuthentication": False},
+    ),
+    "create": ("first_round", None),  # checked below: public parameters, and a message sent
+    "verify": ("right_answer", {"answerCorrect": True}),
+}
+
+# Runs inside the python3.13 process: the built function and layer first on sys.path.
+PROBE = r"""
+import json, os, sys, time
+function_dir, layer_dir, event_path, at, key = sys.argv[1:6]
+sys.path[:0] = [function_dir, layer_dir]
+import boto3
+from moto import mock_aws
+with mock_aws():
+    secret = os.environ.get("CODE_KEY_SECRET_ID")
+    if secret:
+        boto3.client("secretsmanager").create_secret(Name=secret, SecretString=key)
+    sender = os.environ.get("SENDER_EMAIL")
+    if sender:
+        boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
+    time.time = lambda: float(at)
+    import app
+    import custom_auth, aws_lambda_powertools
+    class Context:
+        function_name = "built"; function_version = "$LATEST"; memory_limit_in_mb = 256
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:built"
+        aws_request_id = "built-check"
+    with open(event_path) as handle:
+        event = json.load(handle)
+    result = app.lambda_handler(event, Context())
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+    sent = len(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+print(json.dumps({
+    "python": list(sys.version_info[:2]),
+    "custom_auth": custom_auth.__file__,
+    "powertools": aws_lambda_powertools.__file__,
+    "response": result["response"],
+    "emails_sent": sent,
+}))
+"""
+
+
+def check(python: str, build: Path, template: Template) -> list[str]:
+    problems = []
+    layer_dir = build / "CustomAuthLayer" / "python"
+    for logical_id, spec in template.functions().items():
+        trigger = next(t for t, folder in FOLDERS.items() if spec.code_uri.name == folder)
+        scenario, expected = CASES[trigger]
+        event = ROOT / "events" / FOLDERS[trigger] / f"{scenario}.json"
+        done = subprocess.run(
+            [
+                python,
+                "-c",
+                PROBE,
+                str(build / logical_id),
+                str(layer_dir),
+                str(event),
+                str(SAMPLE_TIME + 60),
+                DEVELOPMENT_CODE_KEY,
+            ],
+            env={
+                "PATH": "/usr/bin:/bin",
+                **spec.environment,
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "built",
+                "AWS_SECRET_ACCESS_KEY": "built",
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            problems.append(f"{logical_id}: failed\n{done.stderr[-2000:]}")
+            continue
+        report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        where = [report["custom_auth"], report["powertools"]]
+        if not all(str(layer_dir) in path for path in where):
+            problems.append(f"{logical_id}: imported outside the built layer: {where}")
+        if report["python"] != [3, 13]:
+            problems.append(f"{logical_id}: ran under Python {report['python']}, not 3.13")
+        response = report["response"]
+        if expected is not None and response != expected:
+            problems.append(f"{logical_id}: {scenario} answered {response}, not {expected}")
+        if trigger == "create" and (
+            report["emails_sent"] != 1 or not response.get("publicChallengeParameters")
+        ):
+            problems.append(f"{logical_id}: {scenario} sent {report['emails_sent']} emails")
+        print(f"{logical_id}: built function and layer answer {scenario} under Python 3.13")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", required=True, help="a python3.13 with only boto3 and moto")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
+    args = parser.parse_args()
+    template = Template.load(ROOT / "template.yaml", {"SenderEmail": "no-reply@example.com"})
+    problems = check(args.python, args.build_dir, template)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
