@@ -23,6 +23,18 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def generator_is_current(script: str) -> str:
+    """Run ``tools/<script> --check``; returns its complaints ("" when the output is current)."""
+    import subprocess
+    import sys
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / script
+    done = subprocess.run(
+        [sys.executable, str(tool), "--check"], capture_output=True, text=True, check=False
+    )
+    return "" if done.returncode == 0 else done.stderr or f"{script} --check failed"
+
+
 def load_event(relative: str) -> dict[str, Any]:
     """A sample event from events/, as a fresh dict."""
     data: dict[str, Any] = json.loads((EVENTS_DIR / relative).read_text(encoding="utf-8"))

@@ -1,8 +1,6 @@
 """Conformance with the cognito-idp service model of the installed (pinned) botocore."""
 
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from custom_auth.model import (
     NewDeviceMetadata,
     secret_hash,
 )
+from tests.conftest import generator_is_current
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES: dict[str, Any] = Loader().load_service_model("cognito-idp", "service-2")["shapes"]
@@ -51,13 +50,7 @@ def wire_members(cls: type) -> dict[str, dataclasses.Field[Any]]:
 
 
 def test_the_generated_copy_of_the_model_is_current() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "generate_service_model.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    assert generator_is_current("generate_service_model.py") == ""
     assert botocore.__version__ == _service_model.BOTOCORE_VERSION
 
 

@@ -116,19 +116,21 @@ class _OutboxHooks:
         if message is not None and getattr(http_response, "status_code", 500) < 300:
             self.outbox.write(message)
 
+    def _handlers(self) -> list[tuple[str, Any]]:
+        return [
+            ("provide-client-params.sesv2.SendEmail", self.remember_email),
+            ("provide-client-params.sns.Publish", self.remember_sms),
+            ("after-call.sesv2.SendEmail", self.written),
+            ("after-call.sns.Publish", self.written),
+        ]
+
     def register(self, session: Any) -> None:
-        events = session.events
-        events.register("provide-client-params.sesv2.SendEmail", self.remember_email)
-        events.register("provide-client-params.sns.Publish", self.remember_sms)
-        events.register("after-call.sesv2.SendEmail", self.written)
-        events.register("after-call.sns.Publish", self.written)
+        for event, handler in self._handlers():
+            session.events.register(event, handler)
 
     def unregister(self, session: Any) -> None:
-        events = session.events
-        events.unregister("provide-client-params.sesv2.SendEmail", self.remember_email)
-        events.unregister("provide-client-params.sns.Publish", self.remember_sms)
-        events.unregister("after-call.sesv2.SendEmail", self.written)
-        events.unregister("after-call.sns.Publish", self.written)
+        for event, handler in self._handlers():
+            session.events.unregister(event, handler)
 
 
 def _default_session() -> boto3.Session:
