@@ -1,5 +1,9 @@
 """The ``custom-auth`` command line.
 
+    custom-auth demo [--interactive] [--username EMAIL]
+    custom-auth serve [--port 4566] [--user EMAIL ...]
+    custom-auth sign-in --username U [--endpoint-url URL | --stack-file F] [--password]
+    custom-auth outbox [--last] [--json]
     custom-auth invoke LOGICAL_ID --event FILE [--env-vars FILE] [--parameter-overrides K=V ...]
     custom-auth generate-event define|create|verify [--scenario NAME] [--list]
 
@@ -10,22 +14,32 @@ sent land in the outbox. The returned event is printed on stdout; logs go to std
 
 import argparse
 import contextlib
+import getpass
 import json
+import os
 import shlex
+import signal
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import boto3
+
 from custom_auth.errors import CustomAuthError
-from custom_auth_local import sample_events
+from custom_auth.model import ChallengeParameters
+from custom_auth_local import sample_events, signin
+from custom_auth_local.demo import QUIET_TRIGGERS, run_demo
 from custom_auth_local.invoke import LocalFunction, lambda_error
+from custom_auth_local.serve import DEFAULT_STACK_FILE, serve
 from custom_auth_local.standins import DEFAULT_OUTBOX, Outbox, local_aws
-from custom_auth_local.template import Template
+from custom_auth_local.template import LOCAL_REGION, Template
 
 PROG = "custom-auth"
 
@@ -130,9 +144,7 @@ def invoke(args: argparse.Namespace) -> int:
     """``custom-auth invoke``: run one function on one event; print what it returns."""
     if args.real_aws and args.at is not None:
         raise UsageError("--at pins the clock of the local stand-ins; it cannot go with --real-aws")
-    overrides = samconfig_overrides(args.template, args.config_env)
-    overrides |= parse_overrides(args.parameter_overrides or [], "--parameter-overrides")
-    template = Template.load(args.template, overrides)
+    template = Template.load(args.template, template_overrides(args))
     spec = template.function(args.logical_id)
     event = read_json(args.event, "--event")
     function = LocalFunction(spec, env_overrides(args.env_vars, args.logical_id))
@@ -183,25 +195,195 @@ def generate_event(args: argparse.Namespace) -> int:
     return 0
 
 
+def template_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """samconfig.toml's local_invoke overrides, then --parameter-overrides."""
+    overrides = samconfig_overrides(args.template, args.config_env)
+    return overrides | parse_overrides(args.parameter_overrides or [], "--parameter-overrides")
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``custom-auth demo``: one email-code sign-in against a local pool, step by step."""
+    run_demo(
+        template=args.template,
+        username=args.username,
+        parameter_overrides=template_overrides(args),
+        outbox=args.outbox,
+        interactive=args.interactive,
+        verbose=args.verbose,
+        out=sys.stdout,
+    )
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """``custom-auth serve``: the local pool behind an HTTP endpoint until Ctrl-C."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def announce(description: dict[str, object]) -> None:
+        print(f"custom-auth: serving {args.template} at {description['endpoint_url']}")
+        for key in ("region", "user_pool_id", "client_id", "outbox"):
+            print(f"  {key:<13} {description[key]}")
+        for user, name in dict(description["users"]).items():  # type: ignore[call-overload]
+            print(f"  user          {user} (username {name})")
+        print(f"  stack file    {args.stack_file}")
+        print("Ctrl-C stops it.", flush=True)
+
+    serve(
+        args.template,
+        host=args.host,
+        port=args.port,
+        users=args.user or [],
+        outbox=args.outbox,
+        stack_file=args.stack_file,
+        parameter_overrides=template_overrides(args),
+        env_overrides={} if args.verbose else QUIET_TRIGGERS,
+        announce=announce,
+        stop=stop,
+        log_requests=args.verbose,
+    )
+    print("custom-auth: stopped", file=sys.stderr)
+    return 0
+
+
+def sign_in_command(args: argparse.Namespace) -> int:
+    """``custom-auth sign-in``: a CUSTOM_AUTH sign-in against a deployed or local pool."""
+    stack: dict[str, Any] = {}
+    stack_file = args.stack_file
+    if stack_file is None and args.endpoint_url is None and args.client_id is None:
+        stack_file = DEFAULT_STACK_FILE if DEFAULT_STACK_FILE.is_file() else None
+    if stack_file is not None:
+        loaded = read_json(stack_file, "--stack-file")
+        if not isinstance(loaded, dict):
+            raise UsageError(f"--stack-file {stack_file}: must be a JSON object")
+        stack = loaded
+    endpoint_url = args.endpoint_url or stack.get("endpoint_url")
+    client_id = args.client_id or stack.get("client_id")
+    if not client_id:
+        raise UsageError(
+            "--client-id is required (or --stack-file, or a running `custom-auth serve`)"
+        )
+    pool_id = args.user_pool_id or stack.get("user_pool_id")
+    secret = (
+        args.client_secret or os.environ.get("COGNITO_CLIENT_SECRET") or stack.get("client_secret")
+    )
+    region = args.region or stack.get("region") or (pool_id.split("_")[0] if pool_id else None)
+    if args.password and not pool_id:
+        raise UsageError("--password needs --user-pool-id (the pool id goes into the SRP proof)")
+    credentials = {}
+    if endpoint_url and not boto3.session.Session().get_credentials():
+        # A local endpoint checks no signature, but boto3 signs every call.
+        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    cognito = boto3.client(
+        "cognito-idp", region_name=region or LOCAL_REGION, endpoint_url=endpoint_url, **credentials
+    )
+    password = getpass.getpass("Password: ") if args.password else None
+
+    def ask_code(parameters: ChallengeParameters) -> str:
+        if args.answer is not None:
+            return str(args.answer)
+        where = parameters.code_delivery_destination or "you"
+        medium = (parameters.code_delivery_delivery_medium or "").lower() or "a message"
+        return input(f"Code sent by {medium} to {where}: ").strip()
+
+    client = signin.Client(cognito, client_id, secret, pool_id)
+    try:
+        done = signin.sign_in(client, args.username, ask_code, password=password)
+    except signin.SignInError as error:
+        print(f"{PROG}: sign-in failed: {error}", file=sys.stderr)
+        return 1
+    result = done.authentication_result
+    expires = result.expires_in if result is not None else None
+    print(f"Signed in as {args.username}: tokens issued, valid for {expires} s.")
+    if args.tokens_file is not None and result is not None:
+        path = args.tokens_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            json.dump(result.to_dict(), handle, indent=2)
+        print(f"Tokens written to {path} (readable by you only).")
+    return 0
+
+
+def outbox_command(args: argparse.Namespace) -> int:
+    """``custom-auth outbox``: the messages the triggers sent locally."""
+    messages = Outbox(args.outbox).messages()
+    if args.last:
+        messages = messages[-1:]
+    if not messages:
+        print(f"{PROG}: no messages in {args.outbox}", file=sys.stderr)
+        return 1
+    if args.json:
+        data = [asdict(message) for message in messages]
+        print(json.dumps(data[0] if args.last else data, indent=2))
+        return 0
+    for message in messages:
+        print(f"{message.sent_at}  {message.channel} to {message.to}")
+        if message.subject:
+            print(f"  subject: {message.subject}")
+        for line in message.body.strip().splitlines():
+            print(f"  | {line}")
+    return 0
+
+
+def _template_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--template", "-t", type=Path, default=Path("template.yaml"))
+    command.add_argument(
+        "--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters"
+    )
+    command.add_argument(
+        "--config-env", default="default", help="samconfig.toml environment for local_invoke"
+    )
+    command.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX, help="where messages go")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     top = argparse.ArgumentParser(prog=PROG, description="Run custom-auth locally.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    show = commands.add_parser("demo", help="walk one email-code sign-in on a local pool")
+    _template_arguments(show)
+    show.add_argument("--username", default="alice@example.com", help="the demo user")
+    show.add_argument("--interactive", action="store_true", help="ask for the code")
+    show.add_argument("--verbose", action="store_true", help="show the triggers' own logs")
+    show.set_defaults(run=demo)
+
+    endpoint = commands.add_parser("serve", help="serve the local pool over HTTP")
+    _template_arguments(endpoint)
+    endpoint.add_argument("--port", type=int, default=4566)
+    endpoint.add_argument("--host", default="127.0.0.1")
+    endpoint.add_argument("--user", action="append", metavar="EMAIL", help="create this user")
+    endpoint.add_argument("--stack-file", type=Path, default=DEFAULT_STACK_FILE)
+    endpoint.add_argument("--verbose", action="store_true", help="show the triggers' own logs")
+    endpoint.set_defaults(run=serve_command)
+
+    login = commands.add_parser("sign-in", help="sign in through a pool with CUSTOM_AUTH")
+    login.add_argument("--username", required=True)
+    login.add_argument("--endpoint-url", help="a local endpoint (custom-auth serve)")
+    login.add_argument("--stack-file", type=Path, help="stack.json of custom-auth serve")
+    login.add_argument("--user-pool-id")
+    login.add_argument("--client-id")
+    login.add_argument("--client-secret", help="or COGNITO_CLIENT_SECRET in the environment")
+    login.add_argument("--region")
+    login.add_argument("--password", action="store_true", help="password first (SRP), asked for")
+    login.add_argument("--answer", help="the code, instead of asking for it")
+    login.add_argument("--tokens-file", type=Path, help="write the tokens here (mode 600)")
+    login.set_defaults(run=sign_in_command)
+
+    box = commands.add_parser("outbox", help="show the messages the triggers sent locally")
+    box.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX)
+    box.add_argument("--last", action="store_true", help="only the last message")
+    box.add_argument("--json", action="store_true", help="as JSON")
+    box.set_defaults(run=outbox_command)
+
     run = commands.add_parser("invoke", help="run a function of template.yaml on an event")
     run.add_argument("logical_id", metavar="LOGICAL_ID", help="the function's logical id")
     run.add_argument("--event", "-e", type=Path, required=True, help="the event, a JSON file")
     run.add_argument("--env-vars", "-n", type=Path, help="environment overrides (SAM's format)")
-    run.add_argument(
-        "--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters"
-    )
-    run.add_argument("--template", "-t", type=Path, default=Path("template.yaml"))
-    run.add_argument(
-        "--config-env", default="default", help="samconfig.toml environment for local_invoke"
-    )
+    _template_arguments(run)
     run.add_argument("--real-aws", action="store_true", help="call AWS with your credentials")
     run.add_argument("--at", help="pin the clock (local only): epoch seconds or ISO-8601")
-    run.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX, help="where messages go")
     run.set_defaults(run=invoke)
 
     make = commands.add_parser("generate-event", help="print a trigger event")

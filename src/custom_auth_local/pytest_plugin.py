@@ -20,11 +20,14 @@ stack with other settings. Each stack runs inside moto and writes its outbox und
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from custom_auth_local.stack import LocalStack, local_stack
+if TYPE_CHECKING:
+    # Imported by the fixtures, not here: pytest loads plugins before coverage starts, and
+    # importing the stack here would hide the packages' import-time lines from it.
+    from custom_auth_local.stack import LocalStack
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,14 +42,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def make_custom_auth_stack(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[..., LocalStack]]:
+) -> Iterator[Callable[..., "LocalStack"]]:
     """A factory of local stacks; each is torn down at the end of the test."""
     option = request.config.getoption("--custom-auth-template")
     template = Path(option) if option else request.config.rootpath / "template.yaml"
+    from custom_auth_local.stack import local_stack
+
     made = 0
     with ExitStack() as stacks:
 
-        def make(**kwargs: Any) -> LocalStack:
+        def make(**kwargs: Any) -> "LocalStack":
             nonlocal made
             made += 1
             kwargs.setdefault("outbox", tmp_path / f"outbox-{made}")
@@ -56,6 +61,6 @@ def make_custom_auth_stack(
 
 
 @pytest.fixture
-def custom_auth_stack(make_custom_auth_stack: Callable[..., LocalStack]) -> LocalStack:
+def custom_auth_stack(make_custom_auth_stack: Callable[..., "LocalStack"]) -> "LocalStack":
     """The template's user pool, app client and triggers, local (email sender made up)."""
     return make_custom_auth_stack(parameter_overrides={"SenderEmail": "no-reply@example.com"})

@@ -38,22 +38,23 @@ def verify(
     *,
     expected_issuer: str,
     client_id: str,
-    token_use: str,
+    use: str,
 ) -> dict[str, Any]:
-    """The claims of ``token`` once its RS256 signature, issuer, client, use and expiry hold."""
+    """The claims of ``token`` once its RS256 signature, issuer, client, ``token_use`` (``id``
+    or ``access``) and expiry hold."""
     try:
         keys = KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]  # a JWKS document
         decoded = jwt.decode(token, keys, algorithms=["RS256"])
     except (JoseError, ValueError) as error:
         raise TokenError(
-            f"{token_use} token: signature does not verify ({type(error).__name__})"
+            f"{use} token: signature does not verify ({type(error).__name__})"
         ) from None
     claims: dict[str, Any] = dict(decoded.claims)
     required = {
         "iss": expected_issuer,
-        "token_use": token_use,
+        "token_use": use,
         # ID tokens name the client as their audience; access tokens in client_id.
-        "aud" if token_use == "id" else "client_id": client_id,  # noqa: S105 - a claim name
+        "aud" if use == "id" else "client_id": client_id,
     }
     registry = jwt.JWTClaimsRegistry(
         exp={"essential": True},
@@ -62,7 +63,5 @@ def verify(
     try:
         registry.validate(claims)
     except JoseError as error:
-        raise TokenError(
-            f"{token_use} token: {error.description or type(error).__name__}"
-        ) from None
+        raise TokenError(f"{use} token: {error.description or type(error).__name__}") from None
     return claims
