@@ -78,14 +78,14 @@ def test_a_right_code_gives_tokens_that_verify_against_the_pools_jwks(
     )
     expected = tokens.issuer(stack.region, stack.user_pool_id)
     id_claims = tokens.verify(
-        result.id_token, jwks, expected_issuer=expected, client_id=stack.client_id, token_use="id"
+        result.id_token, jwks, expected_issuer=expected, client_id=stack.client_id, use="id"
     )
     access = tokens.verify(
         result.access_token,
         jwks,
         expected_issuer=expected,
         client_id=stack.client_id,
-        token_use="access",
+        use="access",
     )
     assert id_claims["email"] == EMAIL
     assert id_claims["sub"] == access["sub"]
@@ -114,7 +114,7 @@ def test_a_token_from_another_pool_does_not_verify(custom_auth_stack: LocalStack
             jwks,
             expected_issuer="https://elsewhere",
             client_id=stack.client_id,
-            token_use="id",
+            use="id",
         )
     with pytest.raises(tokens.TokenError, match="access token: "):
         tokens.verify(
@@ -122,7 +122,7 @@ def test_a_token_from_another_pool_does_not_verify(custom_auth_stack: LocalStack
             jwks,
             expected_issuer=tokens.issuer(stack.region, stack.user_pool_id),
             client_id=stack.client_id,
-            token_use="access",
+            use="access",
         )
 
 

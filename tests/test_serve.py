@@ -1,0 +1,278 @@
+"""The local pool over HTTP: `custom-auth serve` in its own process, used with boto3, the AWS
+CLI and `custom-auth sign-in`, as a developer would."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from custom_auth.model import AdminInitiateAuthResponse
+from custom_auth_local import tokens
+from tests.triggers import ROOT
+
+EMAIL = "alice@example.com"
+CLI = str(Path(sys.executable).with_name("custom-auth"))
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Served:
+    stack: dict[str, Any]
+    directory: Path
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.stack["endpoint_url"])
+
+    def cognito(self) -> Any:
+        return boto3.client(
+            "cognito-idp",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def latest_code(self, after: int) -> str:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            files = sorted((self.directory / ".custom-auth" / "outbox").glob("*.json"))
+            if len(files) > after:
+                body = json.loads(files[-1].read_text())["body"]
+                match = re.search(r"(?<!\d)\d{6}(?!\d)", body)
+                assert match is not None
+                return match.group()
+            time.sleep(0.05)
+        raise AssertionError("no message reached the outbox")
+
+    def sent(self) -> int:
+        return len(list((self.directory / ".custom-auth" / "outbox").glob("*.json")))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    directory = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    with (directory / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [
+                CLI,
+                "serve",
+                "-t",
+                str(ROOT / "template.yaml"),
+                "--port",
+                str(port),
+                "--user",
+                EMAIL,
+                "--parameter-overrides",
+                "SenderEmail=no-reply@example.com",
+            ],
+            cwd=directory,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        stack_file = directory / ".custom-auth" / "stack.json"
+        deadline = time.monotonic() + 60
+        while not stack_file.is_file():
+            assert process.poll() is None, (directory / "serve.log").read_text()
+            assert time.monotonic() < deadline, "custom-auth serve did not start"
+            time.sleep(0.1)
+        yield Served(json.loads(stack_file.read_text()), directory)
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        assert process.wait(timeout=30) == 0
+    assert not stack_file.exists()  # cleaned up on the way out
+    assert "custom-auth: stopped" in (directory / "serve.log").read_text()
+
+
+def test_the_stack_file_says_where_and_what(served: Served) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", served.endpoint)
+    assert served.stack["region"] == "us-east-1"
+    assert served.stack["user_pool_id"].startswith("us-east-1_")
+    assert served.stack["client_id"] and EMAIL in served.stack["users"]
+
+
+def test_boto3_signs_in_over_http_and_the_tokens_verify(served: Served) -> None:
+    cognito, client_id = served.cognito(), served.stack["client_id"]
+    sent = served.sent()
+    challenge = AdminInitiateAuthResponse.from_dict(
+        cognito.initiate_auth(
+            ClientId=client_id, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": EMAIL}
+        )
+    )
+    responses = challenge.challenge_responses(client_id=client_id, ANSWER=served.latest_code(sent))
+    done = AdminInitiateAuthResponse.from_dict(
+        cognito.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="CUSTOM_CHALLENGE",
+            Session=str(challenge.session),
+            ChallengeResponses=responses,
+        )
+    )
+    result = done.authentication_result
+    assert result is not None and result.id_token
+    pool = served.stack["user_pool_id"]
+    jwks = tokens.fetch_jwks(served.endpoint, pool)  # the JWKS, over HTTP too
+    claims = tokens.verify(
+        result.id_token,
+        jwks,
+        expected_issuer=tokens.issuer("us-east-1", pool),
+        client_id=client_id,
+        use="id",
+    )
+    assert claims["email"] == EMAIL
+    # The session was spent by that answer: replaying it is refused.
+    with pytest.raises(ClientError) as caught:
+        cognito.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="CUSTOM_CHALLENGE",
+            Session=str(challenge.session),
+            ChallengeResponses=responses,
+        )
+    assert caught.value.response["Error"]["Code"] == "NotAuthorizedException"
+
+
+def aws(served: Served, *arguments: str) -> subprocess.CompletedProcess[str]:
+    cli = os.environ.get("CUSTOM_AUTH_AWS_CLI", str(ROOT / ".venv-sam" / "bin" / "aws"))
+    if not Path(cli).is_file():
+        pytest.fail(f"the AWS CLI is not at {cli}: run the tests with `make test` (it installs it)")
+    return subprocess.run(
+        [cli, "cognito-idp", *arguments, "--endpoint-url", served.endpoint, "--output", "json"],
+        env={**os.environ, **AWS_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_the_aws_cli_signs_in_over_http(served: Served) -> None:
+    client_id = served.stack["client_id"]
+    sent = served.sent()
+    started = aws(
+        served,
+        "initiate-auth",
+        "--client-id",
+        client_id,
+        "--auth-flow",
+        "CUSTOM_AUTH",
+        "--auth-parameters",
+        f"USERNAME={EMAIL}",
+    )
+    assert started.returncode == 0, started.stderr
+    challenge = json.loads(started.stdout)
+    assert challenge["ChallengeName"] == "CUSTOM_CHALLENGE"
+    username = challenge["ChallengeParameters"]["USERNAME"]
+    done = aws(
+        served,
+        "respond-to-auth-challenge",
+        "--client-id",
+        client_id,
+        "--challenge-name",
+        "CUSTOM_CHALLENGE",
+        "--session",
+        challenge["Session"],
+        "--challenge-responses",
+        f"USERNAME={username},ANSWER={served.latest_code(sent)}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert set(json.loads(done.stdout)["AuthenticationResult"]) >= {
+        "AccessToken",
+        "IdToken",
+        "RefreshToken",
+    }
+
+
+def test_three_wrong_codes_through_the_aws_cli_are_not_authorized(served: Served) -> None:
+    client_id = served.stack["client_id"]
+    started = aws(
+        served,
+        "initiate-auth",
+        "--client-id",
+        client_id,
+        "--auth-flow",
+        "CUSTOM_AUTH",
+        "--auth-parameters",
+        f"USERNAME={EMAIL}",
+    )
+    challenge = json.loads(started.stdout)
+    session, username = challenge["Session"], challenge["ChallengeParameters"]["USERNAME"]
+    for attempt in range(3):
+        replied = aws(
+            served,
+            "respond-to-auth-challenge",
+            "--client-id",
+            client_id,
+            "--challenge-name",
+            "CUSTOM_CHALLENGE",
+            "--session",
+            session,
+            "--challenge-responses",
+            f"USERNAME={username},ANSWER=xx",
+        )
+        if attempt < 2:
+            assert replied.returncode == 0, replied.stderr
+            session = json.loads(replied.stdout)["Session"]
+    assert replied.returncode != 0
+    assert "NotAuthorizedException" in replied.stderr
+    assert "Incorrect username or password." in replied.stderr
+
+
+def test_custom_auth_sign_in_asks_for_the_code(served: Served) -> None:
+    sent = served.sent()
+    process = subprocess.Popen(
+        [
+            CLI,
+            "sign-in",
+            "--username",
+            EMAIL,
+            "--stack-file",
+            str(served.directory / ".custom-auth" / "stack.json"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    code = served.latest_code(sent)
+    out, err = process.communicate(code + "\n", timeout=60)
+    assert process.returncode == 0, err
+    assert "Code sent by email to a***@e***.com: " in out
+    assert f"Signed in as {EMAIL}: tokens issued, valid for 3600 s." in out
+
+
+def test_a_taken_port_is_a_one_line_error(served: Served) -> None:
+    port = int(served.endpoint.rsplit(":", 1)[1])
+    done = subprocess.run(
+        [CLI, "serve", "-t", str(ROOT / "template.yaml"), "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=served.directory,
+    )
+    assert done.returncode == 2
+    assert re.fullmatch(
+        rf"custom-auth: error: port {port} on 127\.0\.0\.1 is taken \(.+\)\n", done.stderr
+    )
