@@ -1,6 +1,7 @@
 """Cognito's ``Session`` strings: opaque, single use, expiring after AuthSessionValidity."""
 
 import secrets
+import string
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ from custom_auth_local.cognito_errors import CognitoError, not_authorized
 T = TypeVar("T")
 #: Session strings are this long: inside the model's 20 to 4096 characters, opaque.
 SESSION_CHARACTERS = 128
+# Letters and digits only (about 760 bits in all): a session that began with "-" would be
+# read as an option by the AWS CLI (`--session -x...`), as one did in CI.
+_ALPHABET = string.ascii_letters + string.digits
 
 
 @dataclass
@@ -30,7 +34,7 @@ class SessionStore(Generic[T]):
 
     def issue(self, state: T, validity_minutes: int) -> str:
         """A new session string for ``state``, valid for ``validity_minutes``."""
-        token = secrets.token_urlsafe(SESSION_CHARACTERS)[:SESSION_CHARACTERS]
+        token = "".join(secrets.choice(_ALPHABET) for _ in range(SESSION_CHARACTERS))
         with self._lock:
             self._entries[token] = _Entry(state, self._clock() + validity_minutes * 60)
         return token
