@@ -31,6 +31,7 @@ from moto.cognitoidp.models import (
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from custom_auth.challenge_responses import secret_hash
+from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
 from custom_auth_local import cognito_errors as errors
 from custom_auth_local import srp
 from custom_auth_local.invoke import LocalFunction
@@ -38,19 +39,11 @@ from custom_auth_local.sessions import SessionStore
 from custom_auth_local.template import LOCAL_REGION, Template, TemplateError
 
 TRIGGERS = ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse")
+#: Each LambdaConfig trigger's triggerSource.
 SOURCES = {
-    "DefineAuthChallenge": "DefineAuthChallenge_Authentication",
-    "CreateAuthChallenge": "CreateAuthChallenge_Authentication",
-    "VerifyAuthChallengeResponse": "VerifyAuthChallengeResponse_Authentication",
-}
-EMPTY_RESPONSES: dict[str, dict[str, None]] = {
-    "DefineAuthChallenge": {"challengeName": None, "issueTokens": None, "failAuthentication": None},
-    "CreateAuthChallenge": {
-        "publicChallengeParameters": None,
-        "privateChallengeParameters": None,
-        "challengeMetadata": None,
-    },
-    "VerifyAuthChallengeResponse": {"answerCorrect": None},
+    "DefineAuthChallenge": TriggerSource.DEFINE_AUTH_CHALLENGE,
+    "CreateAuthChallenge": TriggerSource.CREATE_AUTH_CHALLENGE,
+    "VerifyAuthChallengeResponse": TriggerSource.VERIFY_AUTH_CHALLENGE_RESPONSE,
 }
 #: Cognito waits this long for a trigger, and tries this many times.
 TRIGGER_TIMEOUT_SECONDS = 5.0
@@ -441,9 +434,9 @@ class LocalUserPool:
                 "awsSdkVersion": "aws-sdk-unknown-unknown",
                 "clientId": conversation.client_id,
             },
-            "triggerSource": SOURCES[trigger],
+            "triggerSource": SOURCES[trigger].value,
             "request": request,
-            "response": dict(EMPTY_RESPONSES[trigger]),
+            "response": dict(UNFILLED_RESPONSES[SOURCES[trigger]]),
         }
 
     def _call(

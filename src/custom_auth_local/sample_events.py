@@ -6,10 +6,10 @@ the two identical. Code hashes are made with the local stand-ins' development ke
 Verify samples hold a real hash of :data:`SAMPLE_CODE`.
 """
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
+from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
 from custom_auth.otp import CodeRecord, hash_code
 from custom_auth.settings import Channel
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
@@ -34,15 +34,6 @@ FOLDERS = {
     "define": "define_auth_challenge",
     "create": "create_auth_challenge",
     "verify": "verify_auth_challenge_response",
-}
-EMPTY_RESPONSES: dict[str, dict[str, None]] = {
-    "define": {"challengeName": None, "issueTokens": None, "failAuthentication": None},
-    "create": {
-        "publicChallengeParameters": None,
-        "privateChallengeParameters": None,
-        "challengeMetadata": None,
-    },
-    "verify": {"answerCorrect": None},
 }
 
 
@@ -77,7 +68,7 @@ class _Builder:
             },
             "triggerSource": TRIGGERS[trigger],
             "request": request,
-            "response": copy.deepcopy(EMPTY_RESPONSES[trigger]),
+            "response": dict(UNFILLED_RESPONSES[TriggerSource(TRIGGERS[trigger])]),
         }
 
     def record(self, issued_at: int | None = None, username: str = "") -> CodeRecord:

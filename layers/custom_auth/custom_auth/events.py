@@ -27,6 +27,7 @@ from custom_auth.errors import InvalidEventError
 from custom_auth.model import ChallengeName
 
 __all__ = [
+    "UNFILLED_RESPONSES",
     "CallerContext",
     "ChallengeResult",
     "CreateAuthChallengeEvent",
@@ -47,6 +48,22 @@ class TriggerSource(StrEnum):
     DEFINE_AUTH_CHALLENGE = "DefineAuthChallenge_Authentication"
     CREATE_AUTH_CHALLENGE = "CreateAuthChallenge_Authentication"
     VERIFY_AUTH_CHALLENGE_RESPONSE = "VerifyAuthChallengeResponse_Authentication"
+
+
+#: The ``response`` object Cognito sends each trigger, before the handler fills it in.
+UNFILLED_RESPONSES: Mapping[TriggerSource, Mapping[str, None]] = {
+    TriggerSource.DEFINE_AUTH_CHALLENGE: {
+        "challengeName": None,
+        "issueTokens": None,
+        "failAuthentication": None,
+    },
+    TriggerSource.CREATE_AUTH_CHALLENGE: {
+        "publicChallengeParameters": None,
+        "privateChallengeParameters": None,
+        "challengeMetadata": None,
+    },
+    TriggerSource.VERIFY_AUTH_CHALLENGE_RESPONSE: {"answerCorrect": None},
+}
 
 
 # --- reading raw values ----------------------------------------------------------------------
