@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from custom_auth.errors import InvalidEventError
 from custom_auth.observability import TriggerError
 from custom_auth.settings import SettingsError
 from tests.triggers import (
@@ -329,10 +328,6 @@ def test_the_define_handler_imports_no_boto3(aws: None) -> None:
     )
     # Powertools' user-agent hook imports botocore's package __init__ (about 1 ms) and no more.
     assert json.loads(done.stdout) == ["botocore"]
-
-
-def test_an_invalid_event_error_is_what_define_absorbs() -> None:
-    assert issubclass(InvalidEventError, ValueError)
 
 
 # --- expiry, with an injected clock -------------------------------------------------------------

@@ -146,7 +146,7 @@ class Resolver:
         if name not in self._conditions:
             if name not in self.raw_conditions:
                 raise TemplateError(f"Conditions: no condition named {name}")
-            self._conditions[name] = self._truth(self.raw_conditions[name], f"Conditions.{name}")
+            self._conditions[name] = self.truth(self.raw_conditions[name], f"Conditions.{name}")
         return self._conditions[name]
 
     def resolve(self, value: Any, where: str) -> Any:
@@ -189,25 +189,22 @@ class Resolver:
             except (IndexError, ValueError, TypeError):
                 raise TemplateError(f"{where}: Fn::Select has no item {index}") from None
         if name in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
-            return self._truth({name: argument}, where)
+            return self.truth({name: argument}, where)
         raise TemplateError(f"{where}: {name} is not supported by the local tools")
 
     def truth(self, value: Any, where: str) -> bool:
         """Evaluate a condition expression (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)."""
-        return self._truth(value, where)
-
-    def _truth(self, value: Any, where: str) -> bool:
         if isinstance(value, dict) and len(value) == 1:
             ((name, argument),) = value.items()
             if name == "Fn::Equals":
                 left, right = (str(self.resolve(side, where)) for side in argument)
                 return left == right
             if name == "Fn::Not":
-                return not self._truth(argument[0], where)
+                return not self.truth(argument[0], where)
             if name == "Fn::And":
-                return all(self._truth(item, where) for item in argument)
+                return all(self.truth(item, where) for item in argument)
             if name == "Fn::Or":
-                return any(self._truth(item, where) for item in argument)
+                return any(self.truth(item, where) for item in argument)
             if name == "Condition":
                 return self.condition(str(argument))
         raise TemplateError(f"{where}: not a condition")
