@@ -87,14 +87,22 @@ TRIGGER_VARIABLES = (
     "APP_NAME",
     "EMAIL_SUBJECT",
     "CODE_KEY_SECRET_ID",
+    "STATE_TABLE_NAME",
+    "LOCKOUT_AFTER_FAILURES",
+    "LOCKOUT_SECONDS",
+    "RESEND_COOLDOWN_SECONDS",
+    "MAX_SENDS_PER_HOUR",
     "POWERTOOLS_LOGGER_LOG_EVENT",
 )
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto for every AWS call, with the code key's secret and a verified SES sender."""
-    from tests.triggers import CODE_KEY, REGION, SECRET_ID, SENDER
+    """moto for every AWS call, with the code key's secret, a verified SES sender, and the
+    state table as template.yaml declares it."""
+    from custom_auth_local.standins import create_table
+    from custom_auth_local.template import Template
+    from tests.triggers import CODE_KEY, REGION, ROOT, SECRET_ID, SENDER, STATE_TABLE
 
     for name in TRIGGER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -105,11 +113,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_SESSION_TOKEN": "testing",
         "SENDER_EMAIL": SENDER,
         "CODE_KEY_SECRET_ID": SECRET_ID,
+        "STATE_TABLE_NAME": STATE_TABLE,
     }.items():
         monkeypatch.setenv(name, value)
+    template = Template.load(ROOT / "template.yaml", {"SenderEmail": SENDER})
+    table = template.properties("UserStateTable")
     with mock_aws():
         boto3.client("secretsmanager").create_secret(Name=SECRET_ID, SecretString=CODE_KEY)
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        create_table(boto3.client("dynamodb"), STATE_TABLE, table)
         yield
 
 

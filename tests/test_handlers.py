@@ -22,6 +22,7 @@ from tests.triggers import (
     define_event,
     entry,
     load_handler,
+    memory_limits,
     sent_emails,
     sent_sms,
     verify_event,
@@ -343,11 +344,13 @@ def test_an_emailed_code_expires(aws: None) -> None:
     codes = CodeSettings.from_env()
     key = CodeKey(codes.code_key_secret_id)
     issued = 1_800_000_000.0
+    limits = memory_limits()
     created = create_auth_challenge(
         CreateAuthChallengeEvent.from_dict(create_event([])),
         codes=codes,
         delivery=delivery_for(DeliverySettings.from_env()),
         key=key,
+        limits=limits,
         clock=lambda: issued,
     )
     assert created.response is not None
@@ -357,7 +360,7 @@ def test_an_emailed_code_expires(aws: None) -> None:
     def verdict(answer: str, seconds_later: float) -> bool:
         event = VerifyAuthChallengeResponseEvent.from_dict(verify_event(private, answer))
         verified = verify_auth_challenge_response(
-            event, codes=codes, key=key, clock=lambda: issued + seconds_later
+            event, codes=codes, key=key, limits=limits, clock=lambda: issued + seconds_later
         )
         assert verified.response is not None
         return verified.response.answer_correct

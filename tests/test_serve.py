@@ -23,6 +23,8 @@ from custom_auth_local import tokens
 from tests.triggers import ROOT
 
 EMAIL = "alice@example.com"
+#: A second user for wrong answers: the first one's code is then always fresh or unused.
+OTHER_EMAIL = "bob@example.com"
 CLI = str(Path(sys.executable).with_name("custom-auth"))
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -86,6 +88,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 str(port),
                 "--user",
                 EMAIL,
+                "--user",
+                OTHER_EMAIL,
                 "--parameter-overrides",
                 "SenderEmail=no-reply@example.com",
             ],
@@ -214,7 +218,7 @@ def test_three_wrong_codes_through_the_aws_cli_are_not_authorized(served: Served
         "--auth-flow",
         "CUSTOM_AUTH",
         "--auth-parameters",
-        f"USERNAME={EMAIL}",
+        f"USERNAME={OTHER_EMAIL}",
     )
     challenge = json.loads(started.stdout)
     session, username = challenge["Session"], challenge["ChallengeParameters"]["USERNAME"]

@@ -8,6 +8,7 @@ from custom_auth.settings import (
     CodeSettings,
     DeliverySettings,
     FlowSettings,
+    LimitSettings,
     SettingsError,
 )
 
@@ -112,3 +113,68 @@ def test_settings_are_frozen() -> None:
     flow = FlowSettings()
     with pytest.raises(AttributeError):
         flow.max_attempts = 100  # type: ignore[misc]
+
+
+# --- the limits across sign-ins -----------------------------------------------------------------
+
+
+def limit_settings(**env: str) -> LimitSettings:
+    return LimitSettings.from_env(
+        {"STATE_TABLE_NAME": "custom-auth-state", **env}, code_ttl_seconds=300
+    )
+
+
+def test_limit_defaults_are_the_safe_ones() -> None:
+    assert limit_settings() == LimitSettings("custom-auth-state", 10, 900, 60, 5)
+
+
+def test_every_limit_is_read() -> None:
+    limits = limit_settings(
+        LOCKOUT_AFTER_FAILURES="100",
+        LOCKOUT_SECONDS="60",
+        RESEND_COOLDOWN_SECONDS="300",
+        MAX_SENDS_PER_HOUR="60",
+    )
+    assert limits == LimitSettings("custom-auth-state", 100, 60, 300, 60)
+
+
+def test_lockouts_double_up_to_a_day() -> None:
+    limits = LimitSettings("t" * 3, lockout_seconds=900)
+    assert [limits.lockout_duration(n) for n in range(1, 9)] == [
+        900, 1800, 3600, 7200, 14400, 28800, 57600, 86400,
+    ]  # fmt: skip
+    assert limits.lockout_duration(10_000) == 86_400
+    assert LimitSettings("ttt", lockout_seconds=86_400).lockout_duration(2) == 86_400
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STATE_TABLE_NAME": ""}, "STATE_TABLE_NAME: is required"),
+        ({"STATE_TABLE_NAME": "my table"}, "STATE_TABLE_NAME: must be a DynamoDB table name"),
+        (
+            {"LOCKOUT_AFTER_FAILURES": "101"},
+            "LOCKOUT_AFTER_FAILURES: must be a whole number from 1 to 100",
+        ),
+        (
+            {"LOCKOUT_AFTER_FAILURES": "0"},
+            "LOCKOUT_AFTER_FAILURES: must be a whole number from 1 to 100",
+        ),
+        ({"LOCKOUT_SECONDS": "59"}, "LOCKOUT_SECONDS: must be a whole number from 60 to 86400"),
+        (
+            {"RESEND_COOLDOWN_SECONDS": "0"},
+            "RESEND_COOLDOWN_SECONDS: must be a whole number from 1 to 600",
+        ),
+        (
+            {"RESEND_COOLDOWN_SECONDS": "301"},
+            "RESEND_COOLDOWN_SECONDS: must be at most CODE_TTL_SECONDS (300), so that a reused "
+            "code is still valid; got 301",
+        ),
+        ({"MAX_SENDS_PER_HOUR": "61"}, "MAX_SENDS_PER_HOUR: must be a whole number from 1 to 60"),
+        ({"MAX_SENDS_PER_HOUR": "five"}, "MAX_SENDS_PER_HOUR: must be a whole number from 1 to 60"),
+    ],
+)
+def test_a_bad_limit_names_the_variable_and_the_rule(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        limit_settings(**env)
+    assert str(caught.value).startswith(message)

@@ -98,11 +98,19 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     secret_read = {
         "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": "custom-auth-local/CodeKeySecret"}
     }
+    state = {
+        "Sid": "ReadAndWriteUserStateOnly",
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/"
+        "custom-auth-local-UserStateTable",
+    }
     email, sms = load(), load(OtpChannel="sms", SenderEmail="")
     assert statements(email, "DefineAuthChallengeFunction") == []
-    assert statements(email, "VerifyAuthChallengeResponseFunction") == [secret_read]
+    assert statements(email, "VerifyAuthChallengeResponseFunction") == [secret_read, state]
     assert statements(email, "CreateAuthChallengeFunction") == [
         secret_read,
+        state,
         {
             "Sid": "SendCodesFromTheSenderOnly",
             "Effect": "Allow",
@@ -115,6 +123,7 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     ]
     assert statements(sms, "CreateAuthChallengeFunction") == [
         secret_read,
+        state,
         {
             "Sid": "SendCodesBySmsOnlyNotToTopics",
             "Effect": "Allow",
@@ -158,6 +167,45 @@ def test_environment_follows_the_parameters() -> None:
     assert functions["VerifyAuthChallengeResponseFunction"].environment["OTP_LENGTH"] == "8"
 
 
+def test_create_and_verify_share_the_state_table_and_the_limits() -> None:
+    template = load(
+        LockoutAfterFailures="20",
+        LockoutSeconds="600",
+        ResendCooldownSeconds="30",
+        MaxSendsPerHour="3",
+    )
+    expected = {
+        "STATE_TABLE_NAME": "custom-auth-local-UserStateTable",
+        "LOCKOUT_AFTER_FAILURES": "20",
+        "LOCKOUT_SECONDS": "600",
+        "RESEND_COOLDOWN_SECONDS": "30",
+        "MAX_SENDS_PER_HOUR": "3",
+    }
+    for function in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        environment = template.function(function).environment
+        assert {name: environment[name] for name in expected} == expected
+    assert not set(expected) & set(template.function("DefineAuthChallengeFunction").environment)
+
+
+def test_the_state_table_is_on_demand_with_ttl_and_point_in_time_recovery() -> None:
+    table = load().properties("UserStateTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_limit_parameters_default_to_what_the_functions_default_to() -> None:
+    from custom_auth.settings import LimitSettings
+
+    parameters = load().parameters
+    defaults = LimitSettings("t" * 3)
+    assert int(parameters["LockoutAfterFailures"]) == defaults.lockout_after_failures
+    assert int(parameters["LockoutSeconds"]) == defaults.lockout_seconds
+    assert int(parameters["ResendCooldownSeconds"]) == defaults.resend_cooldown_seconds
+    assert int(parameters["MaxSendsPerHour"]) == defaults.max_sends_per_hour
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -171,6 +219,11 @@ def test_environment_follows_the_parameters() -> None:
         ({"SenderEmail": "not-an-address"}, "parameter SenderEmail: must be an email address"),
         ({"ExistingUserPoolId": "my pool"}, "parameter ExistingUserPoolId: must be a user pool id"),
         ({"AppName": ""}, "parameter AppName: must be at least 1 characters"),
+        (
+            {"LockoutAfterFailures": "101"},
+            "parameter LockoutAfterFailures: must be from 1 to 100",
+        ),
+        ({"MaxSendsPerHour": "0"}, "parameter MaxSendsPerHour: must be from 1 to 60"),
         (
             {"SenderEmail": ""},
             "rule SenderRequiredForEmail: SenderEmail is required when OtpChannel is email.",
@@ -194,6 +247,7 @@ def test_outputs_name_the_pool_the_client_and_the_functions() -> None:
         "CreateAuthChallengeFunctionArn",
         "VerifyAuthChallengeResponseFunctionArn",
         "CodeKeySecretArn",
+        "UserStateTableName",
     }
 
 

@@ -20,6 +20,7 @@ SENDER = "no-reply@example.com"
 SECRET_ID = "custom-auth/code-key"
 CODE_KEY = "test-code-key-" + "k" * 40
 CUSTOM = "CUSTOM_CHALLENGE"
+STATE_TABLE = "custom-auth-test-state"
 
 
 @dataclass
@@ -157,3 +158,15 @@ class SignIn:
         self.invocations += 1
         result: dict[str, Any] = handler.lambda_handler(event, Context())
         return result
+
+
+def memory_limits(store: Any = None, **settings: Any) -> Any:
+    """Limits with the default rules (or ``settings``), an in-memory store, and no pacing."""
+    from custom_auth.pacing import no_pacing
+    from custom_auth.settings import LimitSettings
+    from custom_auth.state_store import InMemoryStateStore
+    from custom_auth.triggers import Limits
+
+    return Limits(
+        LimitSettings(STATE_TABLE, **settings), store or InMemoryStateStore(), no_pacing()
+    )

@@ -175,11 +175,15 @@ def local_aws(
 
 
 def provision(template: Template, senders: Iterable[str] = ()) -> None:
-    """Create the template's secrets (holding the development key) and verify its senders."""
+    """Create the template's secrets (holding the development key) and DynamoDB tables, and
+    verify its senders."""
     secrets = boto3.client("secretsmanager")
     for name, resource in template.resources_of_type("AWS::SecretsManager::Secret").items():
         secret_id = local_ref(name, resource["Type"])
         secrets.create_secret(Name=secret_id, SecretString=DEVELOPMENT_CODE_KEY)
+    dynamodb = boto3.client("dynamodb")
+    for name, resource in template.resources_of_type("AWS::DynamoDB::Table").items():
+        create_table(dynamodb, local_ref(name, resource["Type"]), template.properties(name))
     addresses = set(senders)
     for function in template.functions().values():
         sender = function.environment.get("SENDER_EMAIL")
@@ -188,3 +192,28 @@ def provision(template: Template, senders: Iterable[str] = ()) -> None:
     ses = boto3.client("sesv2")
     for address in sorted(addresses):
         ses.create_email_identity(EmailIdentity=address)
+
+
+def create_table(client: Any, table_name: str, properties: Mapping[str, Any]) -> None:
+    """Create a table as an ``AWS::DynamoDB::Table`` with ``properties`` declares it: its keys,
+    billing mode and TTL attribute (what the triggers' reads and writes depend on)."""
+    capacity = {
+        key: properties[key]
+        for key in ("BillingMode", "ProvisionedThroughput")
+        if key in properties
+    }
+    client.create_table(
+        TableName=table_name,
+        KeySchema=properties["KeySchema"],
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        **capacity,
+    )
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl:
+        client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={
+                "AttributeName": ttl["AttributeName"],
+                "Enabled": bool(ttl.get("Enabled", True)),
+            },
+        )

@@ -255,13 +255,18 @@ def local_arn(resource: str, resource_type: str) -> str:
         return prefix.format("cognito-idp") + f"userpool/{resource}"
     if resource_type == "AWS::SecretsManager::Secret":
         return prefix.format("secretsmanager") + f"secret:{resource}"
+    if resource_type == "AWS::DynamoDB::Table":
+        return prefix.format("dynamodb") + f"table/{local_ref(resource, resource_type)}"
     return prefix.format("local") + resource
 
 
 def local_ref(resource: str, resource_type: str, attribute: str = "") -> str:
-    """What ``!Ref`` gives locally: for a secret, the name the stand-ins create it under."""
+    """What ``!Ref`` gives locally: for a secret or a table, the name the stand-ins create it
+    under."""
     if resource_type == "AWS::SecretsManager::Secret":
         return f"{LOCAL_STACK_NAME}/{resource}"
+    if resource_type == "AWS::DynamoDB::Table":
+        return f"{LOCAL_STACK_NAME}-{resource}"
     if resource_type == "AWS::Serverless::Function" and attribute == "Alias":
         return local_arn(resource, resource_type) + ":live"
     return resource

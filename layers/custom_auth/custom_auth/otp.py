@@ -25,7 +25,7 @@ _DIGITS = frozenset("0123456789")
 # Marks the metadata format, so a later version can read (or refuse) an older one.
 _METADATA_PREFIX = "otp1:"
 # A clock that is ahead of the one that issued a code by more than this is not believed.
-_CLOCK_SKEW_SECONDS = 30
+CLOCK_SKEW_SECONDS = 30
 
 
 class InvalidCodeRecordError(CustomAuthError, ValueError):
@@ -144,7 +144,7 @@ def check_answer(
     candidate = answer.strip()
     if len(candidate) != length or not _DIGITS.issuperset(candidate):
         return Verdict.MALFORMED
-    if not issued_at - _CLOCK_SKEW_SECONDS <= now <= issued_at + ttl_seconds:
+    if not issued_at - CLOCK_SKEW_SECONDS <= now <= issued_at + ttl_seconds:
         return Verdict.EXPIRED
     expected = hash_code(
         key, candidate, user_pool_id=user_pool_id, user_name=user_name, issued_at=issued_at

@@ -143,3 +143,55 @@ class DeliverySettings:
         if len(subject) > 200:
             raise SettingsError("EMAIL_SUBJECT: must be at most 200 characters")
         return cls(channel=channel, sender_email=sender, app_name=app_name, email_subject=subject)
+
+
+#: The longest a lockout grows to, however often it repeats.
+MAX_LOCKOUT_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """What Create and Verify need to hold a user to the limits across sign-ins."""
+
+    #: ``STATE_TABLE_NAME``: the DynamoDB table holding each user's sends, failures and lockout.
+    state_table_name: str
+    #: ``LOCKOUT_AFTER_FAILURES``: consecutive wrong answers, across sign-ins, that lock the user
+    #: out of the code challenge (default 10, 1 to 100).
+    lockout_after_failures: int = 10
+    #: ``LOCKOUT_SECONDS``: how long the first lockout lasts; each repeat doubles it, up to a day
+    #: (default 900, 60 to 86400).
+    lockout_seconds: int = 900
+    #: ``RESEND_COOLDOWN_SECONDS``: at most one message per user in this time; a new sign-in
+    #: inside it reuses the code already sent (default 60, 1 to 600, at most CODE_TTL_SECONDS).
+    resend_cooldown_seconds: int = 60
+    #: ``MAX_SENDS_PER_HOUR``: at most this many messages per user in any hour (default 5, 1 to 60).
+    max_sends_per_hour: int = 5
+
+    def lockout_duration(self, lockouts: int) -> int:
+        """How long the ``lockouts``-th lockout in a row lasts: doubling, at most a day."""
+        doublings = min(max(lockouts, 1) - 1, 17)  # 2**17 seconds already exceed a day
+        return min(self.lockout_seconds << doublings, MAX_LOCKOUT_SECONDS)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, code_ttl_seconds: int) -> Self:
+        """Read ``STATE_TABLE_NAME`` and the four limits; the cooldown must fit in a code's life."""
+        env = os.environ if env is None else env
+        table = _required(env, "STATE_TABLE_NAME", "the DynamoDB table of sends and lockouts")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", table):
+            raise SettingsError(
+                "STATE_TABLE_NAME: must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -)"
+                f"; got {table!r}"
+            )
+        cooldown = _integer(env, "RESEND_COOLDOWN_SECONDS", 60, 1, 600)
+        if cooldown > code_ttl_seconds:
+            raise SettingsError(
+                f"RESEND_COOLDOWN_SECONDS: must be at most CODE_TTL_SECONDS ({code_ttl_seconds}),"
+                f" so that a reused code is still valid; got {cooldown}"
+            )
+        return cls(
+            state_table_name=table,
+            lockout_after_failures=_integer(env, "LOCKOUT_AFTER_FAILURES", 10, 1, 100),
+            lockout_seconds=_integer(env, "LOCKOUT_SECONDS", 900, 60, MAX_LOCKOUT_SECONDS),
+            resend_cooldown_seconds=cooldown,
+            max_sends_per_hour=_integer(env, "MAX_SENDS_PER_HOUR", 5, 1, 60),
+        )

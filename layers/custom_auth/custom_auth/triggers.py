@@ -8,10 +8,11 @@ and counts what it did, and returns the event with ``response`` filled. The hand
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from custom_auth.code_key import CodeKey
-from custom_auth.delivery import Delivery
+from custom_auth.delivery import Delivery, DeliveryError
 from custom_auth.errors import CustomAuthError
 from custom_auth.events import (
     CreateAuthChallengeEvent,
@@ -19,9 +20,19 @@ from custom_auth.events import (
     VerifyAuthChallengeResponseEvent,
 )
 from custom_auth.flow import Outcome, decide
+from custom_auth.limits import (
+    AnswerOutcome,
+    SendPlan,
+    SentCode,
+    UserState,
+    after_answer,
+    after_send,
+    plan_send,
+)
 from custom_auth.model import ChallengeName
 from custom_auth.observability import Metric, count, logger, with_response
 from custom_auth.otp import (
+    CLOCK_SKEW_SECONDS,
     CodeRecord,
     InvalidCodeRecordError,
     Verdict,
@@ -30,7 +41,15 @@ from custom_auth.otp import (
     hash_code,
     read_private_parameters,
 )
-from custom_auth.settings import CodeSettings, FlowSettings
+from custom_auth.pacing import Pacer
+from custom_auth.settings import Channel, CodeSettings, FlowSettings, LimitSettings
+from custom_auth.state_store import (
+    StateConflictError,
+    StateStore,
+    StateUnavailableError,
+    state_key,
+    update,
+)
 
 Clock = Callable[[], float]
 
@@ -84,18 +103,29 @@ def failed_define(event: Any) -> dict[str, Any]:
 # --- Create ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What holds a user to the limits across sign-ins: the rules, their store, the pacer."""
+
+    settings: LimitSettings
+    store: StateStore
+    pacer: Pacer
+
+
 def create_auth_challenge(
     event: CreateAuthChallengeEvent,
     *,
     codes: CodeSettings,
     delivery: Delivery,
     key: CodeKey,
+    limits: Limits,
     clock: Clock | None = None,
 ) -> CreateAuthChallengeEvent:
-    """Send a new code on a sign-in's first code round; carry the same one on later rounds.
+    """On a sign-in's first code round, send a code if the limits allow (else reuse the one
+    already sent, or withhold); on later rounds carry the same code.
 
-    For an unknown user, or a user without the attribute the channel needs, nothing is sent,
-    the answer can never match, and the response looks like any other.
+    Whatever happened, the response has the same shape; an unknown user, a locked-out one, or
+    one without the attribute the channel needs gets nothing sent and a code that cannot match.
     """
     if event.challenge_name != ChallengeName.CUSTOM_CHALLENGE:
         raise UnexpectedChallengeError(
@@ -115,7 +145,7 @@ def create_auth_challenge(
             },
         )
     else:
-        record = _new_code(event, codes, delivery, secret, _now(clock))
+        record = _first_round(event, codes, delivery, secret, limits, _now(clock))
     count(Metric.CHALLENGES_CREATED)
     return event.respond(
         public_challenge_parameters=record.public_parameters(),
@@ -124,43 +154,131 @@ def create_auth_challenge(
     )
 
 
-def _new_code(
+def _unmatchable(channel: Channel, destination: str, issued_at: int) -> CodeRecord:
+    # No code went out, so no answer may ever match: a random value, not a code's hash.
+    return CodeRecord(
+        code_hash=secrets.token_urlsafe(32),
+        issued_at=issued_at,
+        channel=channel,
+        destination=destination,
+    )
+
+
+def _first_round(
     event: CreateAuthChallengeEvent,
     codes: CodeSettings,
     delivery: Delivery,
     secret: bytes,
-    issued_at: int,
+    limits: Limits,
+    now: int,
 ) -> CodeRecord:
-    code = generate_code(codes.otp_length)
-    code_hash = hash_code(
-        secret,
-        code,
-        user_pool_id=event.user_pool_id,
-        user_name=event.user_name,
-        issued_at=issued_at,
-    )
+    started = limits.pacer.start()
+    channel = delivery.channel
     destination = None if event.user_not_found else event.user_attributes.get(delivery.attribute)
-    if destination:
-        delivery.send(destination, code, codes.code_ttl_seconds)
-        count(Metric.CODES_SENT)
-        masked = delivery.mask(destination)
-    else:
+    if not destination:
         if not event.user_not_found:
             logger.error(
                 "cannot send a code: the user has no such attribute",
-                extra={"attribute": delivery.attribute, "channel": delivery.channel.value},
+                extra={"attribute": delivery.attribute, "channel": channel.value},
             )
             count(Metric.DELIVERIES_IMPOSSIBLE)
-        # No code went out, so no answer may ever match: a random value, not a code's hash.
-        code_hash = secrets.token_urlsafe(32)
-        masked = delivery.plausible(event.user_name, secret)
+        record = _unmatchable(channel, delivery.plausible(event.user_name, secret), now)
+        limits.pacer.imitate(started)
+        _log_created("withhold", "no destination", record)
+        return record
+
+    masked = delivery.mask(destination)
+    user = state_key(event.user_pool_id, event.user_name)
+    # The code to send, if any, and its record: never logged, and the code is never stored.
+    outbound: list[tuple[str, SentCode]] = []
+
+    def change(state: UserState) -> tuple[UserState | None, tuple[SendPlan, str, UserState]]:
+        plan, why = plan_send(
+            state,
+            now,
+            limits.settings,
+            code_ttl_seconds=codes.code_ttl_seconds,
+            channel=channel,
+        )
+        if plan is not SendPlan.SEND:
+            return None, (plan, why, state)
+        code = generate_code(codes.otp_length)
+        code_hash = hash_code(
+            secret,
+            code,
+            user_pool_id=event.user_pool_id,
+            user_name=event.user_name,
+            issued_at=now,
+        )
+        sent = SentCode(code_hash=code_hash, issued_at=now, channel=channel, destination=masked)
+        outbound[:] = [(code, sent)]
+        return after_send(state, sent, now), (plan, why, state)
+
+    try:
+        plan, why, before = update(
+            limits.store, user, now, change, code_ttl_seconds=codes.code_ttl_seconds
+        )
+    except StateUnavailableError as error:
+        _state_unavailable("no code is sent", error)
+        raise
+
+    chosen: SentCode | None
+    if plan is SendPlan.SEND:
+        code, chosen = outbound[0]
+        try:
+            delivery.send(destination, code, codes.code_ttl_seconds)
+        except DeliveryError:
+            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
+            raise
+        limits.pacer.full(started)
+        count(Metric.CODES_SENT)
+    else:
+        limits.pacer.imitate(started)
+        count(Metric.CODES_REUSED if plan is SendPlan.REUSE else Metric.CODES_WITHHELD)
+        chosen = before.code if plan is SendPlan.REUSE else None
+    if chosen is None:
+        record = _unmatchable(channel, masked, now)
+    else:
+        record = CodeRecord(
+            code_hash=chosen.code_hash,
+            issued_at=chosen.issued_at,
+            channel=chosen.channel,
+            destination=chosen.destination,
+        )
+    _log_created(plan.value, why, record)
+    return record
+
+
+def _log_created(plan: str, why: str, record: CodeRecord) -> None:
     logger.info(
         "code challenge created",
-        extra={"round": 1, "channel": delivery.channel.value, "destination": masked},
+        extra={
+            "round": 1,
+            "plan": plan,
+            "why": why,
+            "channel": record.channel.value,
+            "destination": record.destination,
+        },
     )
-    return CodeRecord(
-        code_hash=code_hash, issued_at=issued_at, channel=delivery.channel, destination=masked
+
+
+def _forget_send(store: StateStore, user: str, before: UserState, code_ttl_seconds: int) -> None:
+    """The message was not sent: put back the state from before it, so a retry can send."""
+    restored = replace(before, version=before.version + 1)
+    try:
+        store.save(user, restored, restored.expires_at(code_ttl_seconds))
+    except (StateConflictError, StateUnavailableError) as error:
+        logger.warning(
+            "a send that failed stays counted: the next one waits for the cooldown",
+            extra={"error": str(error)},
+        )
+
+
+def _state_unavailable(consequence: str, error: StateUnavailableError) -> None:
+    logger.error(
+        f"the user's sign-in state is unavailable: {consequence}", extra={"error": str(error)}
     )
+    count(Metric.STATE_UNAVAILABLE)
 
 
 # --- Verify ---------------------------------------------------------------------------------
@@ -171,10 +289,17 @@ def verify_auth_challenge_response(
     *,
     codes: CodeSettings,
     key: CodeKey,
+    limits: Limits,
     clock: Clock | None = None,
 ) -> VerifyAuthChallengeResponseEvent:
-    """Judge the answer: right only for the unexpired code, compared in constant time."""
+    """Judge the answer: right only for the unexpired, unused code, compared in constant time,
+    and only while the user is not locked out. Every answer but the accepted one counts
+    towards the lockout; if the state cannot be read or written, no answer is right."""
     secret = key.get()
+    now = _now(clock)
+    started = limits.pacer.start()
+    code_hash: str | None = None
+    issued_at = 0
     try:
         code_hash, issued_at = read_private_parameters(event.private_challenge_parameters)
         verdict = check_answer(
@@ -184,17 +309,60 @@ def verify_auth_challenge_response(
             key=secret,
             length=codes.otp_length,
             ttl_seconds=codes.code_ttl_seconds,
-            now=_now(clock),
+            now=now,
             user_pool_id=event.user_pool_id,
             user_name=event.user_name,
         )
     except InvalidCodeRecordError as error:
         logger.error("cannot check the answer", extra={"error": str(error)})
         verdict = Verdict.MALFORMED
-    right = verdict is Verdict.RIGHT and not event.user_not_found
+
+    outcome: AnswerOutcome | None = None
+    if event.user_not_found:
+        limits.pacer.imitate(started)  # no state for unknown users; as slow as a known one
+    else:
+        try:
+            outcome = update(
+                limits.store,
+                state_key(event.user_pool_id, event.user_name),
+                now,
+                lambda state: after_answer(
+                    state,
+                    right=verdict is Verdict.RIGHT,
+                    code_hash=code_hash,
+                    code_expires_at=issued_at + codes.code_ttl_seconds + CLOCK_SKEW_SECONDS,
+                    now=now,
+                    limits=limits.settings,
+                ),
+                code_ttl_seconds=codes.code_ttl_seconds,
+            )
+        except StateUnavailableError as error:
+            _state_unavailable("the answer is refused", error)
+        if outcome is AnswerOutcome.REFUSED_LOCKED:
+            limits.pacer.imitate(started)
+        else:
+            limits.pacer.full(started)
+
+    right = outcome is AnswerOutcome.ACCEPTED
     count(Metric.ANSWERS_RIGHT if right else Metric.ANSWERS_WRONG)
-    logger.info("answer checked", extra={"verdict": verdict.value, "answer_correct": right})
+    if outcome in _OUTCOME_METRICS:
+        count(_OUTCOME_METRICS[outcome])
+    logger.info(
+        "answer checked",
+        extra={
+            "verdict": verdict.value,
+            "outcome": outcome.value if outcome else None,
+            "answer_correct": right,
+        },
+    )
     return event.respond(answer_correct=right)
+
+
+_OUTCOME_METRICS = {
+    AnswerOutcome.LOCKED_NOW: Metric.LOCKOUTS,
+    AnswerOutcome.REFUSED_LOCKED: Metric.ANSWERS_REFUSED_LOCKED_OUT,
+    AnswerOutcome.REPLAYED: Metric.CODES_REPLAYED,
+}
 
 
 def wrong_answer(event: Any) -> dict[str, Any]:

@@ -1,0 +1,201 @@
+"""The limits that hold across sign-ins: lockout, send throttle, single use. Pure rules.
+
+Cognito keeps no memory between sign-ins for a custom challenge, so each user of a pool has a
+:class:`UserState`: the codes recently sent to them, their consecutive wrong answers, and any
+lockout. The functions here decide, from a state and the time, what Create may send and
+whether Verify may accept; they return the next state and never touch storage
+(:mod:`custom_auth.state_store` loads and saves states with conditional writes).
+
+- Lockout: ``lockout_after_failures`` consecutive wrong answers (a replayed code counts as one)
+  lock the user out for ``lockout_duration(n)``; while locked no answer is accepted, the right
+  one included, and nothing is sent. A right answer resets the count and the repeats.
+- Send throttle: at most one message per ``resend_cooldown_seconds`` and
+  ``max_sends_per_hour`` in any hour. A new sign-in inside the cooldown reuses the code already
+  sent. A code that signed the user in ends its cooldown (the hourly cap still counts it), so
+  signing in again right after signing out works.
+- Single use: a code that signed the user in is dead; replaying it fails.
+"""
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Self
+
+from custom_auth._redact import RedactedRepr, sensitive
+from custom_auth.otp import CLOCK_SKEW_SECONDS
+from custom_auth.settings import Channel, LimitSettings
+
+HOUR = 3600
+#: Wrong answers and lockout repeats are forgotten this long after the last wrong answer.
+FAILURE_MEMORY_SECONDS = 86_400
+
+
+@dataclass(frozen=True, repr=False)
+class SentCode(RedactedRepr):
+    """The last code sent to a user: its keyed hash, when, how, and where (masked)."""
+
+    code_hash: str = field(metadata=sensitive())
+    issued_at: int
+    channel: Channel
+    destination: str
+
+
+@dataclass(frozen=True, repr=False)
+class UsedCode(RedactedRepr):
+    """A code that signed the user in, remembered until it would have expired anyway."""
+
+    code_hash: str = field(metadata=sensitive())
+    expires_at: int
+
+
+@dataclass(frozen=True, repr=False)
+class UserState(RedactedRepr):
+    """What custom-auth remembers about one user of one pool."""
+
+    #: The stored version this state was read at (0: nothing stored); saves are conditional on it.
+    version: int = 0
+    #: Consecutive wrong answers since the last right one or the last lockout.
+    failures: int = 0
+    #: Lockouts since the last right answer (each one lasts twice the one before).
+    lockouts: int = 0
+    #: Until when the user is locked out (seconds since the epoch; 0 for never).
+    locked_until: int = 0
+    #: When the last wrong answer came.
+    last_failure_at: int = 0
+    #: When each message of the last hour was sent.
+    sends: tuple[int, ...] = ()
+    #: The last code sent.
+    code: SentCode | None = None
+    #: Codes that signed the user in and have not expired yet.
+    used: tuple[UsedCode, ...] = ()
+
+    def is_locked(self, now: int) -> bool:
+        """Whether the user is locked out at ``now``."""
+        return now < self.locked_until
+
+    def expires_at(self, code_ttl_seconds: int) -> int:
+        """When nothing in this state matters any more (the table's TTL attribute)."""
+        moments = [self.locked_until, *(used.expires_at for used in self.used)]
+        if self.sends:
+            moments.append(max(self.sends) + HOUR)
+        if self.code is not None:
+            moments.append(self.code.issued_at + code_ttl_seconds + CLOCK_SKEW_SECONDS)
+        if self.failures or self.lockouts:
+            moments.append(self.last_failure_at + FAILURE_MEMORY_SECONDS)
+        return max(moments)
+
+    def current(self, now: int) -> Self:
+        """This state without what no longer counts at ``now`` (old sends, expired used codes)."""
+        sends = tuple(sent for sent in self.sends if sent > now - HOUR)
+        used = tuple(code for code in self.used if code.expires_at > now)
+        forgotten = (self.failures or self.lockouts) and (
+            self.last_failure_at + FAILURE_MEMORY_SECONDS <= now
+        )
+        if forgotten:
+            return replace(self, sends=sends, used=used, failures=0, lockouts=0)
+        if sends == self.sends and used == self.used:
+            return self
+        return replace(self, sends=sends, used=used)
+
+    def is_used(self, code_hash: str) -> bool:
+        """Whether the code with this hash already signed the user in."""
+        return any(code.code_hash == code_hash for code in self.used)
+
+
+# --- Create: may a message go out? ----------------------------------------------------------
+
+
+class SendPlan(StrEnum):
+    """What Create does on a sign-in's first code round."""
+
+    #: Send a new code.
+    SEND = "send"
+    #: Send nothing; the code already sent (still valid, not used) stands.
+    REUSE = "reuse"
+    #: Send nothing, and no code can be right: locked out, or over the hourly cap.
+    WITHHOLD = "withhold"
+
+
+def plan_send(
+    state: UserState, now: int, limits: LimitSettings, *, code_ttl_seconds: int, channel: Channel
+) -> tuple[SendPlan, str]:
+    """What Create may do for this user at ``now``, and why in a few words."""
+    if state.is_locked(now):
+        return SendPlan.WITHHOLD, "locked out"
+    code = state.code
+    used = code is not None and state.is_used(code.code_hash)
+    usable = (
+        code is not None
+        and not used
+        and code.channel is channel
+        and now < code.issued_at + code_ttl_seconds
+    )
+    sends = [sent for sent in state.sends if sent > now - HOUR]
+    # Measured from the last send as stored: a container whose clock is a little behind the
+    # sender's still sees the cooldown.
+    if sends and now < max(sends) + limits.resend_cooldown_seconds and not used:
+        if usable:
+            return SendPlan.REUSE, "inside the resend cooldown"
+        return SendPlan.WITHHOLD, "inside the resend cooldown"
+    if len(sends) >= limits.max_sends_per_hour:
+        if usable:
+            return SendPlan.REUSE, "hourly cap reached; the code already sent stands"
+        return SendPlan.WITHHOLD, "hourly cap reached"
+    return SendPlan.SEND, "new code"
+
+
+def after_send(state: UserState, code: SentCode, now: int) -> UserState:
+    """The state once ``code`` has been sent at ``now``."""
+    current = state.current(now)
+    return replace(current, sends=(*current.sends, now), code=code)
+
+
+# --- Verify: may an answer be accepted? -----------------------------------------------------
+
+
+class AnswerOutcome(StrEnum):
+    """What became of an answer once the limits were applied."""
+
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    #: The right code, which already signed the user in.
+    REPLAYED = "replayed"
+    #: A wrong answer that reached the limit: the user is now locked out.
+    LOCKED_NOW = "locked_now"
+    #: Any answer while locked out: refused, and not counted.
+    REFUSED_LOCKED = "refused_locked"
+
+
+def after_answer(
+    state: UserState,
+    *,
+    right: bool,
+    code_hash: str | None,
+    code_expires_at: int,
+    now: int,
+    limits: LimitSettings,
+) -> tuple[UserState | None, AnswerOutcome]:
+    """Apply an answer (``right``: it matches the sign-in's unexpired code) at ``now``.
+
+    Returns the next state (None when nothing changes) and the outcome; only ACCEPTED lets
+    the answer count as correct.
+    """
+    if state.is_locked(now):
+        return None, AnswerOutcome.REFUSED_LOCKED
+    current = state.current(now)
+    if right and code_hash is not None and not current.is_used(code_hash):
+        used = (*current.used, UsedCode(code_hash=code_hash, expires_at=code_expires_at))
+        accepted = replace(current, failures=0, lockouts=0, used=used)
+        return accepted, AnswerOutcome.ACCEPTED
+    outcome = AnswerOutcome.REPLAYED if right else AnswerOutcome.WRONG
+    failures = current.failures + 1
+    if failures < limits.lockout_after_failures:
+        return replace(current, failures=failures, last_failure_at=now), outcome
+    lockouts = current.lockouts + 1
+    locked = replace(
+        current,
+        failures=0,
+        lockouts=lockouts,
+        locked_until=now + limits.lockout_duration(lockouts),
+        last_failure_at=now,
+    )
+    return locked, AnswerOutcome.LOCKED_NOW

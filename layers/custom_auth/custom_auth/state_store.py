@@ -1,0 +1,239 @@
+"""Where each user's :class:`~custom_auth.limits.UserState` lives: DynamoDB, or memory.
+
+Every change is a conditional write on the version the state was read at, so two sign-ins
+racing on one user cannot both pass a rule: the loser reads again and decides again
+(:func:`update`). Any failure to read or write is a :class:`StateUnavailableError`, and the
+triggers fail closed on it: no message, no correct answer, so no tokens.
+
+One item per user of a pool, keyed ``<userPoolId>#<userName>``; ``expires_at`` is the table's
+TTL attribute. DynamoDB deletes expired items only eventually, so an expired item is read as
+no state at all.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar
+
+from custom_auth.errors import CustomAuthError
+from custom_auth.limits import SentCode, UsedCode, UserState
+from custom_auth.settings import Channel
+
+#: How often :func:`update` reads again after losing a race before it gives up.
+MAX_CONFLICTS = 8
+
+R = TypeVar("R")
+
+
+class StateUnavailableError(CustomAuthError):
+    """The state could not be read or written. Names the operation and the error, no data."""
+
+
+class StateConflictError(CustomAuthError):
+    """The state changed since it was read: read it again."""
+
+
+def state_key(user_pool_id: str, user_name: str) -> str:
+    """The item key of one user of one pool."""
+    return f"{user_pool_id}#{user_name}"
+
+
+class StateStore(Protocol):
+    """Loads and conditionally saves user states."""
+
+    def load(self, key: str, now: int) -> UserState:
+        """The state under ``key`` (a new one if none, or if it expired before ``now``)."""
+        ...
+
+    def save(self, key: str, state: UserState, expires_at: int) -> None:
+        """Store ``state`` if the stored version is still ``state.version``; else conflict."""
+        ...
+
+
+def update(
+    store: StateStore,
+    key: str,
+    now: int,
+    change: Callable[[UserState], tuple[UserState | None, R]],
+    *,
+    code_ttl_seconds: int,
+) -> R:
+    """Read, apply ``change`` (next state or None for no write, and a result), write; repeat on
+    a lost race. Returns the result of the ``change`` that was written (or needed no write)."""
+    for _ in range(MAX_CONFLICTS):
+        state = store.load(key, now)
+        changed, result = change(state)
+        if changed is None:
+            return result
+        try:
+            store.save(key, changed, changed.expires_at(code_ttl_seconds))
+        except StateConflictError:
+            continue
+        return result
+    raise StateUnavailableError(f"state of one user changed {MAX_CONFLICTS} times in a row")
+
+
+# --- in memory --------------------------------------------------------------------------------
+
+
+class InMemoryStateStore:
+    """A thread-safe store in a dict, with DynamoDB's conditional semantics. For tests and the
+    pure benchmarks; it forgets everything when the process ends."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[UserState, int]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, key: str, now: int) -> UserState:
+        with self._lock:
+            stored = self._items.get(key)
+        if stored is None:
+            return UserState()
+        state, expires_at = stored
+        return state if expires_at > now else UserState(version=state.version)
+
+    def save(self, key: str, state: UserState, expires_at: int) -> None:
+        with self._lock:
+            stored = self._items.get(key)
+            if (stored[0].version if stored else 0) != state.version:
+                raise StateConflictError("the state changed since it was read")
+            self._items[key] = (replace(state, version=state.version + 1), expires_at)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# --- DynamoDB ---------------------------------------------------------------------------------
+
+
+class DynamoDBStateStore:
+    """States in a DynamoDB table whose partition key is ``pk`` (a string).
+
+    Reads are strongly consistent. The client is created on first use with short timeouts and
+    two tries, so a struggling table fails the trigger well inside Cognito's 5 seconds; tests
+    inject one.
+    """
+
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # Create and Verify already pay for boto3; Define never loads this
+            from botocore.config import Config
+
+            config = Config(
+                connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"}
+            )
+            self._client = boto3.client("dynamodb", config=config)
+        return self._client
+
+    def load(self, key: str, now: int) -> UserState:
+        try:
+            found = self.client.get_item(
+                TableName=self.table_name, Key={"pk": {"S": key}}, ConsistentRead=True
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
+            raise _unavailable("GetItem", error) from None
+        item = found.get("Item")
+        if item is None:
+            return UserState()
+        try:
+            return _from_item(item, now)
+        except (KeyError, TypeError, ValueError):
+            raise StateUnavailableError(
+                f"{self.table_name}: an item custom-auth cannot read"
+            ) from None
+
+    def save(self, key: str, state: UserState, expires_at: int) -> None:
+        if state.version:
+            condition = "#v = :v"
+            values: dict[str, Any] = {":v": {"N": str(state.version)}}
+            names: dict[str, str] = {"#v": "version"}
+            extra = {"ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+        else:
+            condition, extra = "attribute_not_exists(pk)", {}
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_to_item(key, state, expires_at),
+                ConditionExpression=condition,
+                **extra,
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
+            if _error_code(error) == "ConditionalCheckFailedException":
+                raise StateConflictError("the state changed since it was read") from None
+            raise _unavailable("PutItem", error) from None
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code or type(error).__name__)
+
+
+def _unavailable(operation: str, error: Exception) -> StateUnavailableError:
+    return StateUnavailableError(f"DynamoDB {operation} failed ({_error_code(error)})")
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _to_item(key: str, state: UserState, expires_at: int) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": key},
+        "version": _n(state.version + 1),
+        "failures": _n(state.failures),
+        "lockouts": _n(state.lockouts),
+        "locked_until": _n(state.locked_until),
+        "last_failure_at": _n(state.last_failure_at),
+        "sends": {"L": [_n(sent) for sent in state.sends]},
+        "used": {
+            "L": [
+                {"M": {"h": {"S": used.code_hash}, "x": _n(used.expires_at)}} for used in state.used
+            ]
+        },
+        "expires_at": _n(expires_at),
+    }
+    if state.code is not None:
+        code = state.code
+        item["code"] = {
+            "M": {
+                "h": {"S": code.code_hash},
+                "t": _n(code.issued_at),
+                "c": {"S": code.channel.value},
+                "d": {"S": code.destination},
+            }
+        }
+    return item
+
+
+def _from_item(item: dict[str, Any], now: int) -> UserState:
+    version = int(item["version"]["N"])
+    if int(item["expires_at"]["N"]) <= now:
+        return UserState(version=version)
+    code = None
+    if "code" in item:
+        body = item["code"]["M"]
+        code = SentCode(
+            code_hash=body["h"]["S"],
+            issued_at=int(body["t"]["N"]),
+            channel=Channel(body["c"]["S"]),
+            destination=body["d"]["S"],
+        )
+    return UserState(
+        version=version,
+        failures=int(item["failures"]["N"]),
+        lockouts=int(item["lockouts"]["N"]),
+        locked_until=int(item["locked_until"]["N"]),
+        last_failure_at=int(item["last_failure_at"]["N"]),
+        sends=tuple(int(sent["N"]) for sent in item["sends"]["L"]),
+        code=code,
+        used=tuple(
+            UsedCode(code_hash=used["M"]["h"]["S"], expires_at=int(used["M"]["x"]["N"]))
+            for used in item["used"]["L"]
+        ),
+    )
