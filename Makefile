@@ -23,7 +23,7 @@ PYTHON313 ?= $(shell (python3.13 -c 'import sys' >/dev/null 2>&1 && command -v p
 LAMBDA_VENV := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
-.PHONY: help install test lint typecheck pytest sam-check generate events lock demo clean
+.PHONY: help install test lint typecheck pytest fuzz sam-check generate events lock demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,8 +47,15 @@ typecheck: $(STAMP) ## mypy, strict on the layer package and the handlers
 	@# Each handler is a module named app: one mypy run each.
 	for handler in functions/*/app.py; do $(BIN)/mypy --strict "$$handler"; done
 
-pytest: $(STAMP) $(SAM_STAMP) ## The tests, with branch coverage (fails under 90%)
-	CUSTOM_AUTH_AWS_CLI=$(SAM_VENV)/bin/aws $(BIN)/pytest --cov --cov-report=term
+# One worker per core; each test file stays on one worker (module fixtures start once).
+PYTEST_WORKERS ?= auto
+
+pytest: $(STAMP) $(SAM_STAMP) ## The tests, with branch coverage (fails under 90%), on every core
+	CUSTOM_AUTH_AWS_CLI=$(SAM_VENV)/bin/aws $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+		--cov --cov-report=term
+
+fuzz: $(STAMP) ## 10,000 malformed events per handler (the default test run tries a few hundred)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n $(PYTEST_WORKERS) --no-cov tests/test_fuzz.py
 
 $(SAM_STAMP): requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)

@@ -20,6 +20,10 @@ settings.register_profile("default", max_examples=150, deadline=None)
 settings.register_profile(
     "thorough", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# "fuzz" is for `make fuzz`: 10,000 malformed events per handler (tests/test_fuzz.py).
+settings.register_profile(
+    "fuzz", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
@@ -100,7 +104,7 @@ TRIGGER_VARIABLES = (
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto for every AWS call, with the code key's secret, a verified SES sender, and the
     state table as template.yaml declares it."""
-    from custom_auth_local.standins import create_table
+    from custom_auth_local.standins import atomic_dynamodb_writes, create_table
     from custom_auth_local.template import Template
     from tests.triggers import CODE_KEY, REGION, ROOT, SECRET_ID, SENDER, STATE_TABLE
 
@@ -118,7 +122,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     template = Template.load(ROOT / "template.yaml", {"SenderEmail": SENDER})
     table = template.properties("UserStateTable")
-    with mock_aws():
+    with mock_aws(), atomic_dynamodb_writes():
         boto3.client("secretsmanager").create_secret(Name=SECRET_ID, SecretString=CODE_KEY)
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
         create_table(boto3.client("dynamodb"), STATE_TABLE, table)

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custom_auth import triggers
-from custom_auth.code_key import CodeKey
 from custom_auth.events import CreateAuthChallengeEvent
 from custom_auth.observability import logger
 from custom_auth.otp import CodeRecord, generate_code
@@ -19,6 +18,7 @@ from tests.triggers import (
     CODE_KEY,
     CUSTOM,
     Context,
+    FixedKey,
     SignIn,
     Triggers,
     code_in,
@@ -156,14 +156,6 @@ class FakeDelivery:
 
     def send(self, destination: str, code: str, ttl_seconds: int) -> None:
         self.sent.append((destination, code))
-
-
-class FixedKey(CodeKey):
-    def __init__(self) -> None:
-        super().__init__("fixed")
-
-    def get(self) -> bytes:
-        return CODE_KEY.encode()
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,16 +3,23 @@
 import copy
 import importlib.util
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from custom_auth.code_key import CodeKey
+from custom_auth.settings import Channel
 from tests.conftest import load_event
+
+if TYPE_CHECKING:
+    from custom_auth.state_store import StateStore
+    from custom_auth.triggers import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -32,6 +39,16 @@ class Context:
     memory_limit_in_mb: int = 128
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:custom-auth-test"
     aws_request_id: str = "test-request-id"
+
+
+class FixedKey(CodeKey):
+    """The code key, without Secrets Manager."""
+
+    def __init__(self) -> None:
+        super().__init__("fixed")
+
+    def get(self) -> bytes:
+        return CODE_KEY.encode()
 
 
 _loaded = 0
@@ -160,7 +177,7 @@ class SignIn:
         return result
 
 
-def memory_limits(store: Any = None, **settings: Any) -> Any:
+def memory_limits(store: "StateStore | None" = None, **settings: Any) -> "Limits":
     """Limits with the default rules (or ``settings``), an in-memory store, and no pacing."""
     from custom_auth.pacing import no_pacing
     from custom_auth.settings import LimitSettings
@@ -168,5 +185,27 @@ def memory_limits(store: Any = None, **settings: Any) -> Any:
     from custom_auth.triggers import Limits
 
     return Limits(
-        LimitSettings(STATE_TABLE, **settings), store or InMemoryStateStore(), no_pacing()
+        LimitSettings(STATE_TABLE, **settings),
+        InMemoryStateStore() if store is None else store,
+        no_pacing(),
     )
+
+
+@dataclass
+class RecordingDelivery:
+    """Delivers nothing; remembers every code it was asked to send. Thread-safe."""
+
+    channel: Channel = Channel.EMAIL
+    attribute: str = "email"
+    sent: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def mask(self, destination: str) -> str:
+        return "a***@e***.com"
+
+    def plausible(self, user_name: str, key: bytes) -> str:
+        return "p***@e***.com"
+
+    def send(self, destination: str, code: str, ttl_seconds: int) -> None:
+        with self._lock:
+            self.sent.append(code)

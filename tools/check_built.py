@@ -33,7 +33,7 @@ CASES = {
 # Runs inside the python3.13 process: the built function and layer first on sys.path.
 PROBE = r"""
 import json, os, sys, time
-function_dir, layer_dir, event_path, at, key = sys.argv[1:6]
+function_dir, layer_dir, event_path, at, key, table = sys.argv[1:7]
 sys.path[:0] = [function_dir, layer_dir]
 import boto3
 from moto import mock_aws
@@ -44,6 +44,15 @@ with mock_aws():
     sender = os.environ.get("SENDER_EMAIL")
     if sender:
         boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
+    state_table = os.environ.get("STATE_TABLE_NAME")
+    if state_table:
+        declared = json.loads(table)
+        boto3.client("dynamodb").create_table(
+            TableName=state_table,
+            KeySchema=declared["KeySchema"],
+            AttributeDefinitions=declared["AttributeDefinitions"],
+            BillingMode=declared["BillingMode"],
+        )
     time.time = lambda: float(at)
     import app
     import custom_auth, aws_lambda_powertools
@@ -70,6 +79,7 @@ print(json.dumps({
 def check(python: str, build: Path, template: Template) -> list[str]:
     problems = []
     layer_dir = build / "CustomAuthLayer" / "python"
+    table = template.properties("UserStateTable")
     for logical_id, spec in template.functions().items():
         trigger = next(t for t, folder in FOLDERS.items() if spec.code_uri.name == folder)
         scenario, expected = CASES[trigger]
@@ -84,6 +94,7 @@ def check(python: str, build: Path, template: Template) -> list[str]:
                 str(event),
                 str(SAMPLE_TIME + 60),
                 DEVELOPMENT_CODE_KEY,
+                json.dumps(table),
             ],
             env={
                 "PATH": "/usr/bin:/bin",

@@ -157,11 +157,41 @@ def environment(variables: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
+def atomic_dynamodb_writes() -> Iterator[None]:
+    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
+
+    moto checks a ConditionExpression and then writes, with nothing between two threads doing
+    the same: both can pass. DynamoDB evaluates the condition and writes as one step, which is
+    what the triggers' conditional writes rely on, so the stand-in does too.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    names = ("put_item", "update_item", "delete_item", "transact_write_items")
+    originals = {name: getattr(DynamoDBBackend, name) for name in names}
+    lock = threading.RLock()
+
+    def atomic(method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return call
+
+    for name, method in originals.items():
+        setattr(DynamoDBBackend, name, atomic(method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(DynamoDBBackend, name, method)
+
+
+@contextmanager
 def local_aws(
     template: Template, *, outbox: Outbox | None = None, senders: Iterable[str] = ()
 ) -> Iterator[None]:
     """moto for every AWS call, provisioned as the template declares, with an outbox."""
-    with environment(_FAKE_CREDENTIALS), mock_aws():
+    with environment(_FAKE_CREDENTIALS), mock_aws(), atomic_dynamodb_writes():
         provision(template, senders)
         hooks = _OutboxHooks(outbox) if outbox is not None else None
         session = _default_session()

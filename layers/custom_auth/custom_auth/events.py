@@ -15,12 +15,12 @@ where a value could only be a mistake: a missing required field or a wrong type 
 """
 
 import copy
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from custom_auth._evolve import evolve
 from custom_auth._mapping import FrozenStrMap
 from custom_auth._redact import RedactedRepr, sensitive
 from custom_auth.errors import InvalidEventError
@@ -304,19 +304,15 @@ class DefineAuthChallengeEvent(TriggerEvent):
 
     def present_challenge(self, challenge_name: ChallengeName | str) -> Self:
         """A new event whose response asks Cognito to present ``challenge_name``."""
-        return dataclasses.replace(
-            self, response=DefineAuthChallengeResponse(challenge_name=challenge_name)
-        )
+        return evolve(self, response=DefineAuthChallengeResponse(challenge_name=challenge_name))
 
     def issue_tokens(self) -> Self:
         """A new event whose response tells Cognito to issue tokens."""
-        return dataclasses.replace(self, response=DefineAuthChallengeResponse(issue_tokens=True))
+        return evolve(self, response=DefineAuthChallengeResponse(issue_tokens=True))
 
     def fail_authentication(self) -> Self:
         """A new event whose response ends the sign-in as failed."""
-        return dataclasses.replace(
-            self, response=DefineAuthChallengeResponse(fail_authentication=True)
-        )
+        return evolve(self, response=DefineAuthChallengeResponse(fail_authentication=True))
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -338,7 +334,7 @@ class CreateAuthChallengeEvent(TriggerEvent):
         challenge_metadata: str | None = None,
     ) -> Self:
         """A new event whose response carries the challenge's parameters and metadata."""
-        return dataclasses.replace(
+        return evolve(
             self,
             response=CreateAuthChallengeResponse(
                 public_challenge_parameters=FrozenStrMap.checked(
@@ -369,7 +365,7 @@ class VerifyAuthChallengeResponseEvent(TriggerEvent):
 
     def respond(self, *, answer_correct: bool) -> Self:
         """A new event whose response says whether the answer was correct."""
-        return dataclasses.replace(
+        return evolve(
             self, response=VerifyAuthChallengeResponseResponse(answer_correct=answer_correct)
         )
 

@@ -16,16 +16,18 @@ whether Verify may accept; they return the next state and never touch storage
 - Single use: a code that signed the user in is dead; replaying it fails.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
 
+from custom_auth._evolve import evolve
 from custom_auth._redact import RedactedRepr, sensitive
 from custom_auth.otp import CLOCK_SKEW_SECONDS
 from custom_auth.settings import Channel, LimitSettings
 
 HOUR = 3600
-#: Wrong answers and lockout repeats are forgotten this long after the last wrong answer.
+#: Wrong answers and lockout repeats are forgotten this long after the last wrong answer (or
+#: after the end of the lockout it caused), so repeat lockouts keep growing.
 FAILURE_MEMORY_SECONDS = 86_400
 
 
@@ -80,21 +82,23 @@ class UserState(RedactedRepr):
         if self.code is not None:
             moments.append(self.code.issued_at + code_ttl_seconds + CLOCK_SKEW_SECONDS)
         if self.failures or self.lockouts:
-            moments.append(self.last_failure_at + FAILURE_MEMORY_SECONDS)
+            moments.append(self._forgotten_at())
         return max(moments)
+
+    def _forgotten_at(self) -> int:
+        # A day after the last wrong answer, or after the end of the lockout it caused.
+        return max(self.last_failure_at, self.locked_until) + FAILURE_MEMORY_SECONDS
 
     def current(self, now: int) -> Self:
         """This state without what no longer counts at ``now`` (old sends, expired used codes)."""
         sends = tuple(sent for sent in self.sends if sent > now - HOUR)
         used = tuple(code for code in self.used if code.expires_at > now)
-        forgotten = (self.failures or self.lockouts) and (
-            self.last_failure_at + FAILURE_MEMORY_SECONDS <= now
-        )
+        forgotten = (self.failures or self.lockouts) and self._forgotten_at() <= now
         if forgotten:
-            return replace(self, sends=sends, used=used, failures=0, lockouts=0)
+            return evolve(self, sends=sends, used=used, failures=0, lockouts=0)
         if sends == self.sends and used == self.used:
             return self
-        return replace(self, sends=sends, used=used)
+        return evolve(self, sends=sends, used=used)
 
     def is_used(self, code_hash: str) -> bool:
         """Whether the code with this hash already signed the user in."""
@@ -146,7 +150,7 @@ def plan_send(
 def after_send(state: UserState, code: SentCode, now: int) -> UserState:
     """The state once ``code`` has been sent at ``now``."""
     current = state.current(now)
-    return replace(current, sends=(*current.sends, now), code=code)
+    return evolve(current, sends=(*current.sends, now), code=code)
 
 
 # --- Verify: may an answer be accepted? -----------------------------------------------------
@@ -184,14 +188,14 @@ def after_answer(
     current = state.current(now)
     if right and code_hash is not None and not current.is_used(code_hash):
         used = (*current.used, UsedCode(code_hash=code_hash, expires_at=code_expires_at))
-        accepted = replace(current, failures=0, lockouts=0, used=used)
+        accepted = evolve(current, failures=0, lockouts=0, used=used)
         return accepted, AnswerOutcome.ACCEPTED
     outcome = AnswerOutcome.REPLAYED if right else AnswerOutcome.WRONG
     failures = current.failures + 1
     if failures < limits.lockout_after_failures:
-        return replace(current, failures=failures, last_failure_at=now), outcome
+        return evolve(current, failures=failures, last_failure_at=now), outcome
     lockouts = current.lockouts + 1
-    locked = replace(
+    locked = evolve(
         current,
         failures=0,
         lockouts=lockouts,

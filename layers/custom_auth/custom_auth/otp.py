@@ -8,7 +8,6 @@ neither be replayed for another user nor re-dated. The record travels in Create'
 """
 
 import base64
-import hashlib
 import hmac
 import json
 import secrets
@@ -18,7 +17,7 @@ from enum import StrEnum
 from typing import Self
 
 from custom_auth._redact import RedactedRepr, sensitive
-from custom_auth.errors import CustomAuthError
+from custom_auth.errors import InvalidEventError
 from custom_auth.settings import Channel
 
 _DIGITS = frozenset("0123456789")
@@ -28,8 +27,9 @@ _METADATA_PREFIX = "otp1:"
 CLOCK_SKEW_SECONDS = 30
 
 
-class InvalidCodeRecordError(CustomAuthError, ValueError):
-    """Challenge metadata or private parameters that are not a code record we wrote."""
+class InvalidCodeRecordError(InvalidEventError):
+    """Challenge metadata or private parameters that are not a code record we wrote: the event
+    carries something custom-auth's Create did not put there."""
 
 
 class Verdict(StrEnum):
@@ -48,8 +48,8 @@ def generate_code(length: int) -> str:
 
 def hash_code(key: bytes, code: str, *, user_pool_id: str, user_name: str, issued_at: int) -> str:
     """HMAC-SHA256 of ``code`` under ``key``, bound to the pool, the user and the issue time."""
-    message = "\0".join(("otp1", user_pool_id, user_name, str(issued_at), code)).encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
+    message = f"otp1\0{user_pool_id}\0{user_name}\0{issued_at}\0{code}".encode()
+    digest = hmac.digest(key, message, "sha256")
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 

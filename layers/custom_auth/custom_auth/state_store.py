@@ -12,9 +12,9 @@ no state at all.
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
+from custom_auth._evolve import evolve
 from custom_auth.errors import CustomAuthError
 from custom_auth.limits import SentCode, UsedCode, UserState
 from custom_auth.settings import Channel
@@ -97,10 +97,7 @@ class InMemoryStateStore:
             stored = self._items.get(key)
             if (stored[0].version if stored else 0) != state.version:
                 raise StateConflictError("the state changed since it was read")
-            self._items[key] = (replace(state, version=state.version + 1), expires_at)
-
-    def __len__(self) -> int:
-        return len(self._items)
+            self._items[key] = (evolve(state, version=state.version + 1), expires_at)
 
 
 # --- DynamoDB ---------------------------------------------------------------------------------
@@ -125,7 +122,9 @@ class DynamoDBStateStore:
             from botocore.config import Config
 
             config = Config(
-                connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"}
+                connect_timeout=1,
+                read_timeout=1,
+                retries={"total_max_attempts": 2, "mode": "standard"},
             )
             self._client = boto3.client("dynamodb", config=config)
         return self._client

@@ -8,12 +8,13 @@ and counts what it did, and returns the event with ``response`` filled. The hand
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
+from custom_auth._evolve import evolve
 from custom_auth.code_key import CodeKey
 from custom_auth.delivery import Delivery, DeliveryError
-from custom_auth.errors import CustomAuthError
+from custom_auth.errors import InvalidEventError
 from custom_auth.events import (
     CreateAuthChallengeEvent,
     DefineAuthChallengeEvent,
@@ -59,7 +60,7 @@ def _now(clock: Clock | None) -> int:
     return int((clock or time.time)())
 
 
-class UnexpectedChallengeError(CustomAuthError):
+class UnexpectedChallengeError(InvalidEventError):
     """Create was asked for a challenge custom-auth does not create."""
 
 
@@ -264,7 +265,7 @@ def _log_created(plan: str, why: str, record: CodeRecord) -> None:
 
 def _forget_send(store: StateStore, user: str, before: UserState, code_ttl_seconds: int) -> None:
     """The message was not sent: put back the state from before it, so a retry can send."""
-    restored = replace(before, version=before.version + 1)
+    restored = evolve(before, version=before.version + 1)
     try:
         store.save(user, restored, restored.expires_at(code_ttl_seconds))
     except (StateConflictError, StateUnavailableError) as error:

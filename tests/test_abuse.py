@@ -1,0 +1,261 @@
+"""Abuse resistance through the decision and the trigger functions: brute force, races.
+
+The brute force runs every six-digit code against one user, through ``decide`` and the Create
+and Verify trigger functions with an in-memory state store and an injected clock, and checks
+each answer against an oracle of its own (the codes actually delivered). The races run 50
+threads against one user, through moto's DynamoDB (made atomic as DynamoDB is) and in memory.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+
+from custom_auth._mapping import FrozenStrMap
+from custom_auth.events import (
+    ChallengeResult,
+    CreateAuthChallengeEvent,
+    VerifyAuthChallengeResponseEvent,
+)
+from custom_auth.flow import Outcome, decide
+from custom_auth.model import ChallengeName
+from custom_auth.observability import logger
+from custom_auth.otp import hash_code
+from custom_auth.settings import CodeSettings, FlowSettings, LimitSettings
+from custom_auth.state_store import DynamoDBStateStore, InMemoryStateStore
+from custom_auth.triggers import Limits, create_auth_challenge, verify_auth_challenge_response
+from tests.triggers import (
+    CODE_KEY,
+    STATE_TABLE,
+    FixedKey,
+    RecordingDelivery,
+    create_event,
+    memory_limits,
+    verify_event,
+)
+
+KEY = CODE_KEY.encode()
+CODES = CodeSettings("fixed", 6, 300)
+FLOW = FlowSettings()  # three answers per sign-in
+T0 = 1_800_000_000
+
+
+@pytest.fixture
+def quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No per-call logs or metrics: a million of them would measure the logger, not the rules."""
+    monkeypatch.setattr("custom_auth.triggers.count", lambda metric: None)
+    level = logger.log_level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
+
+
+CREATE = CreateAuthChallengeEvent.from_dict(create_event([]))
+VERIFY = VerifyAuthChallengeResponseEvent.from_dict(verify_event({}, ""))
+
+
+def custom(result: bool) -> ChallengeResult:
+    return ChallengeResult(challenge_name=ChallengeName.CUSTOM_CHALLENGE, challenge_result=result)
+
+
+class Attacker:
+    """Drives sign-ins for the sample user the way Cognito would, one answer at a time."""
+
+    def __init__(self, limits: Limits, delivery: RecordingDelivery, clock: Callable[[], float]):
+        self.limits, self.delivery, self.clock = limits, delivery, clock
+
+    def start(self) -> tuple[dict[str, str], str | None]:
+        """A new sign-in: Create's private parameters, and the code they stand for (if any
+        code that was actually delivered)."""
+        created = create_auth_challenge(
+            CREATE, codes=CODES, delivery=self.delivery, key=FixedKey(), limits=self.limits,
+            clock=self.clock,
+        )  # fmt: skip
+        assert created.response is not None
+        private = dict(created.response.private_challenge_parameters)
+        return private, self.code_behind(private)
+
+    def code_behind(self, private: dict[str, str]) -> str | None:
+        # The oracle: which delivered code (if any) the sign-in's hash is the hash of.
+        issued = int(private["issuedAt"])
+        for code in reversed(self.delivery.sent[-6:]):
+            expected = hash_code(
+                KEY, code, user_pool_id=CREATE.user_pool_id, user_name=CREATE.user_name,
+                issued_at=issued,
+            )  # fmt: skip
+            if expected == private["codeHash"]:
+                return code
+        return None
+
+    def answer(self, private: dict[str, str], guess: str) -> bool:
+        event = replace(
+            VERIFY, private_challenge_parameters=FrozenStrMap(private), challenge_answer=guess
+        )
+        verified = verify_auth_challenge_response(
+            event, codes=CODES, key=FixedKey(), limits=self.limits, clock=self.clock
+        )
+        assert verified.response is not None
+        return verified.response.answer_correct
+
+
+@contextmanager
+def coverage_paused() -> Iterator[None]:
+    """No line tracing for a loop whose every line other tests cover: tracing a million tries
+    would triple the run and measure nothing new."""
+    import coverage
+
+    current = coverage.Coverage.current()
+    if current is not None:
+        current.stop()
+    try:
+        yield
+    finally:
+        if current is not None:
+            current.start()
+
+
+def test_every_six_digit_code_against_one_user(quiet: None) -> None:
+    with coverage_paused():
+        brute_force()
+
+
+def brute_force() -> None:
+    settings = LimitSettings(STATE_TABLE)  # 10 failures, 900 s doubling, 60 s, 5 an hour
+    store = InMemoryStateStore()
+    limits = memory_limits(store)
+    delivery = RecordingDelivery()
+    now = [float(T0)]
+    attacker = Attacker(limits, delivery, lambda: now[0])
+    key = f"{CREATE.user_pool_id}#{CREATE.user_name}"
+
+    guesses = (f"{number:06d}" for number in range(1_000_000))
+    tried = wrong_accepted = right_accepted = lockouts = right_refused_while_locked = 0
+    consecutive = 0  # wrong answers in a row, by our own count
+    sends_while_locked = 0
+    exhausted = False
+    while not exhausted:
+        session: list[ChallengeResult] = []
+        assert decide(session, FLOW).outcome is Outcome.PRESENT_CHALLENGE
+        locked = store.load(key, int(now[0])).is_locked(int(now[0]))
+        before = len(delivery.sent)
+        private, code = attacker.start()
+        sends_while_locked += locked and len(delivery.sent) > before
+        while True:
+            if consecutive == settings.lockout_after_failures and code is not None:
+                # Just locked out: the right code of a live sign-in must be refused.
+                assert attacker.answer(private, code) is False
+                right_refused_while_locked += 1
+                session.append(custom(False))
+            else:
+                guess = next(guesses, None)
+                if guess is None:
+                    exhausted = True
+                    break
+                tried += 1
+                accepted = attacker.answer(private, guess)
+                if accepted and guess != code:
+                    wrong_accepted += 1
+                if accepted:
+                    right_accepted += 1
+                    consecutive = 0
+                elif consecutive < settings.lockout_after_failures:
+                    consecutive += 1
+                    lockouts += consecutive == settings.lockout_after_failures
+                session.append(custom(accepted))
+            now[0] += 7  # a human-speed attacker: one guess every seven seconds
+            decision = decide(session, FLOW)
+            if decision.outcome is not Outcome.PRESENT_CHALLENGE:
+                assert (decision.outcome is Outcome.ISSUE_TOKENS) == session[-1].challenge_result
+                break
+        state = store.load(key, int(now[0]))
+        if consecutive == settings.lockout_after_failures:
+            # The store agrees the user is locked; wait the lockout out, as an attacker would.
+            assert state.is_locked(int(now[0])), f"not locked after {consecutive} wrong answers"
+            now[0] = state.locked_until
+            consecutive = 0
+
+    assert tried == 1_000_000
+    assert wrong_accepted == 0
+    assert lockouts >= 1_000_000 // (settings.lockout_after_failures + 1) - 1
+    assert right_refused_while_locked >= lockouts * 0.9
+    assert sends_while_locked == 0
+    # At most 5 messages an hour, over the whole (simulated) attack.
+    hours = (now[0] - T0) / 3600
+    assert len(delivery.sent) <= settings.max_sends_per_hour * (hours + 1)
+    assert right_accepted <= 5  # a one-in-a-million guess may land; a wrong one never does
+
+
+# --- races ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def limits(request: pytest.FixtureRequest, aws: None) -> Limits:
+    if request.param == "memory":
+        return memory_limits()
+    store = DynamoDBStateStore(STATE_TABLE, client=boto3.client("dynamodb"))
+    return memory_limits(store)
+
+
+def in_parallel(count: int, work: Callable[[], Any]) -> list[Any]:
+    barrier = threading.Barrier(count)
+
+    def run() -> Any:
+        barrier.wait()
+        return work()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: run(), range(count)))
+
+
+def test_fifty_parallel_sign_ins_send_one_message(limits: Limits) -> None:
+    delivery = RecordingDelivery()
+    attacker = Attacker(limits, delivery, lambda: T0)
+    started = in_parallel(50, attacker.start)
+    assert len(delivery.sent) == 1
+    assert {code for _, code in started} == {delivery.sent[0]}  # every sign-in may use it
+
+
+def test_fifty_threads_with_the_same_valid_code_sign_in_exactly_once(limits: Limits) -> None:
+    delivery = RecordingDelivery()
+    attacker = Attacker(limits, delivery, lambda: T0 + 1)
+    sign_ins = [attacker.start() for _ in range(50)]
+    [code] = delivery.sent
+    assert all(behind == code for _, behind in sign_ins)
+    answers = iter(sign_ins)
+    lock = threading.Lock()
+
+    def answer() -> bool:
+        with lock:
+            private, _ = next(answers)
+        return attacker.answer(private, code)
+
+    results = in_parallel(50, answer)
+    assert results.count(True) == 1
+
+
+def test_parallel_sign_ins_across_the_hour_stay_within_the_cap(limits: Limits) -> None:
+    delivery = RecordingDelivery()
+    now = [float(T0)]
+    attacker = Attacker(limits, delivery, lambda: now[0])
+    for minute in range(60):
+        now[0] = T0 + minute * 61
+        in_parallel(10, attacker.start)
+    assert len(delivery.sent) == limits.settings.max_sends_per_hour
+
+
+def test_a_retried_create_sends_no_second_message_and_carries_the_same_code(
+    limits: Limits,
+) -> None:
+    # Cognito retries a Create that timed out or failed with the very same event.
+    delivery = RecordingDelivery()
+    attacker = Attacker(limits, delivery, lambda: T0)
+    first, code = attacker.start()
+    retried, same = attacker.start()
+    assert len(delivery.sent) == 1
+    assert (retried, same) == (first, code)

@@ -1,0 +1,231 @@
+"""custom_auth.limits: lockout, send throttle, single use, as pure rules over an injected clock."""
+
+from dataclasses import replace
+
+import pytest
+
+from custom_auth.limits import (
+    FAILURE_MEMORY_SECONDS,
+    HOUR,
+    AnswerOutcome,
+    SendPlan,
+    SentCode,
+    UserState,
+    after_answer,
+    after_send,
+    plan_send,
+)
+from custom_auth.settings import Channel, LimitSettings
+
+T0 = 1_800_000_000
+TTL = 300
+LIMITS = LimitSettings("custom-auth-state")  # 10 failures, 900 s, 60 s cooldown, 5 an hour
+
+
+def plan(state: UserState, now: int, limits: LimitSettings = LIMITS) -> SendPlan:
+    return plan_send(state, now, limits, code_ttl_seconds=TTL, channel=Channel.EMAIL)[0]
+
+
+def sent(state: UserState, now: int, code_hash: str = "") -> UserState:
+    code = SentCode(code_hash or f"hash-{now}", now, Channel.EMAIL, "a***@e***.com")
+    return after_send(state, code, now)
+
+
+def answer(
+    state: UserState, now: int, *, right: bool, code_hash: str | None = None
+) -> tuple[UserState, AnswerOutcome]:
+    code = state.code
+    chosen = code_hash if code_hash is not None else (code.code_hash if code else "none")
+    issued = code.issued_at if code else now
+    changed, outcome = after_answer(
+        state,
+        right=right,
+        code_hash=chosen,
+        code_expires_at=issued + TTL + 30,
+        now=now,
+        limits=LIMITS,
+    )
+    return (changed if changed is not None else state), outcome
+
+
+# --- send throttle -------------------------------------------------------------------------------
+
+
+def test_a_new_user_gets_a_code() -> None:
+    assert plan(UserState(), T0) is SendPlan.SEND
+
+
+def test_inside_the_cooldown_the_code_already_sent_is_reused() -> None:
+    state = sent(UserState(), T0)
+    assert [plan(state, T0 + s) for s in (0, 1, 59)] == [SendPlan.REUSE] * 3
+    assert plan(state, T0 + 60) is SendPlan.SEND
+
+
+def test_the_cooldown_holds_for_a_clock_a_little_behind_the_senders() -> None:
+    state = sent(UserState(), T0)
+    assert plan(state, T0 - 2) is SendPlan.REUSE  # another container, 2 s behind
+
+
+def test_at_most_max_sends_per_hour_then_the_last_code_stands_until_it_expires() -> None:
+    state, now = UserState(), T0
+    for _ in range(LIMITS.max_sends_per_hour):
+        assert plan(state, now) is SendPlan.SEND
+        state = sent(state, now)
+        now += LIMITS.resend_cooldown_seconds
+    assert plan(state, now) is SendPlan.REUSE  # the hourly cap: the live code stands
+    last = now - LIMITS.resend_cooldown_seconds
+    assert plan(state, last + TTL) is SendPlan.WITHHOLD  # it expired: nothing to send or reuse
+    assert plan(state, T0 + HOUR - 1) is SendPlan.WITHHOLD
+    assert plan(state, T0 + HOUR) is SendPlan.SEND  # the first send left the hour
+
+
+def test_a_code_that_signed_in_ends_its_cooldown_but_counts_for_the_hour() -> None:
+    state = sent(UserState(), T0)
+    state, outcome = answer(state, T0 + 5, right=True)
+    assert outcome is AnswerOutcome.ACCEPTED
+    assert plan(state, T0 + 6) is SendPlan.SEND
+    assert len(after_send(state, SentCode("h2", T0 + 6, Channel.EMAIL, "x"), T0 + 6).sends) == 2
+
+
+def test_a_code_for_another_channel_is_not_reused() -> None:
+    state = sent(UserState(), T0)
+    assert (
+        plan_send(state, T0 + 61, LIMITS, code_ttl_seconds=TTL, channel=Channel.SMS)[0]
+        is SendPlan.SEND
+    )
+    assert (
+        plan_send(state, T0 + 1, LIMITS, code_ttl_seconds=TTL, channel=Channel.SMS)[0]
+        is SendPlan.WITHHOLD
+    )
+
+
+def test_sends_older_than_an_hour_are_dropped() -> None:
+    state = sent(sent(UserState(), T0), T0 + 100)
+    assert after_send(state, SentCode("h", T0 + HOUR, Channel.EMAIL, "x"), T0 + HOUR).sends == (
+        T0 + 100,
+        T0 + HOUR,
+    )
+
+
+# --- lockout -------------------------------------------------------------------------------------
+
+
+def fail(state: UserState, times: int, now: int) -> tuple[UserState, list[AnswerOutcome]]:
+    outcomes = []
+    for _ in range(times):
+        state, outcome = answer(state, now, right=False)
+        outcomes.append(outcome)
+    return state, outcomes
+
+
+def test_the_tenth_wrong_answer_in_a_row_locks_the_user_out() -> None:
+    state, outcomes = fail(sent(UserState(), T0), 10, T0 + 1)
+    assert outcomes == [AnswerOutcome.WRONG] * 9 + [AnswerOutcome.LOCKED_NOW]
+    assert state.is_locked(T0 + 1) and state.locked_until == T0 + 1 + 900
+
+
+def test_while_locked_the_right_code_is_refused_not_counted_and_nothing_is_sent() -> None:
+    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
+    changed, outcome = after_answer(
+        state,
+        right=True,
+        code_hash=state.code.code_hash if state.code else None,
+        code_expires_at=T0 + TTL,
+        now=T0 + 2,
+        limits=LIMITS,
+    )
+    assert (changed, outcome) == (None, AnswerOutcome.REFUSED_LOCKED)
+    assert plan(state, T0 + 2) is SendPlan.WITHHOLD
+    assert plan(state, T0 + 900) is SendPlan.WITHHOLD
+
+
+def test_the_lockout_ends_and_a_right_answer_then_resets_everything() -> None:
+    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
+    end = state.locked_until
+    assert state.is_locked(end - 1) and not state.is_locked(end)
+    assert plan(state, end) is SendPlan.SEND
+    state = sent(state, end)
+    state, outcome = answer(state, end + 1, right=True)
+    assert outcome is AnswerOutcome.ACCEPTED
+    assert (state.failures, state.lockouts) == (0, 0)
+
+
+def lockout_lengths(count: int) -> list[int]:
+    """How long each of ``count`` lockouts in a row lasts, waiting each one out."""
+    state, now, lengths = sent(UserState(), T0), T0, []
+    for _ in range(count):
+        state, _ = fail(state, 10, now)
+        lengths.append(state.locked_until - now)
+        now = state.locked_until
+    return lengths
+
+
+def test_repeat_lockouts_grow_up_to_a_day_and_stay_there() -> None:
+    # Repeats are remembered for a day after a lockout ends, not only after the last answer,
+    # so day-long lockouts do not reset the growth.
+    assert lockout_lengths(11) == [
+        900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400, 86400, 86400,
+    ]  # fmt: skip
+
+
+def test_a_right_answer_resets_the_count_and_sending_a_new_code_does_not() -> None:
+    state, _ = fail(sent(UserState(), T0), 9, T0 + 1)
+    state = sent(state, T0 + 61)  # a new sign-in, a new code
+    assert state.failures == 9
+    state, outcome = answer(state, T0 + 62, right=True)
+    assert outcome is AnswerOutcome.ACCEPTED and state.failures == 0
+    state, outcomes = fail(state, 9, T0 + 63)
+    assert AnswerOutcome.LOCKED_NOW not in outcomes
+
+
+def test_wrong_answers_are_forgotten_a_day_after_the_last_one() -> None:
+    state, _ = fail(sent(UserState(), T0), 9, T0)
+    later = T0 + FAILURE_MEMORY_SECONDS
+    assert state.current(later - 1).failures == 9
+    assert state.current(later).failures == 0
+    _, outcome = answer(state, later, right=False)
+    assert outcome is AnswerOutcome.WRONG
+
+
+# --- single use ----------------------------------------------------------------------------------
+
+
+def test_a_code_that_signed_in_is_dead_and_replaying_it_counts_as_wrong() -> None:
+    state = sent(UserState(), T0)
+    state, first = answer(state, T0 + 1, right=True)
+    state, again = answer(state, T0 + 2, right=True)
+    assert (first, again) == (AnswerOutcome.ACCEPTED, AnswerOutcome.REPLAYED)
+    assert state.failures == 1
+
+
+def test_a_used_code_is_remembered_until_it_would_have_expired() -> None:
+    state = sent(UserState(), T0)
+    state, _ = answer(state, T0 + 1, right=True)
+    [used] = state.used
+    assert used.expires_at == T0 + TTL + 30
+    assert state.current(used.expires_at - 1).used == (used,)
+    assert state.current(used.expires_at).used == ()
+
+
+# --- the item's expiry ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "expires_at"),
+    [
+        (UserState(sends=(T0,)), T0 + HOUR),
+        (UserState(locked_until=T0 + 86_400, sends=(T0,)), T0 + 86_400),
+        (UserState(failures=1, last_failure_at=T0), T0 + FAILURE_MEMORY_SECONDS),
+        (UserState(code=SentCode("h", T0, Channel.EMAIL, "x")), T0 + TTL + 30),
+    ],
+)
+def test_the_item_lives_as_long_as_anything_in_it_matters(
+    state: UserState, expires_at: int
+) -> None:
+    assert state.expires_at(TTL) == expires_at
+
+
+def test_no_hash_in_a_states_repr() -> None:
+    state = replace(sent(UserState(), T0, code_hash="SECRET-HASH"), failures=2)
+    state, _ = answer(state, T0 + 1, right=True)
+    assert "SECRET-HASH" not in repr(state) and "failures=0" in repr(state)
