@@ -23,7 +23,7 @@ PYTHON313 ?= $(shell (python3.13 -c 'import sys' >/dev/null 2>&1 && command -v p
 LAMBDA_VENV := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
-.PHONY: help install test lint typecheck pytest fuzz sam-check generate events lock demo clean
+.PHONY: help install test lint typecheck pytest fuzz bench sam-check generate events lock demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +77,10 @@ sam-check: $(STAMP) $(SAM_STAMP) $(LAMBDA_STAMP) ## cfn-lint, sam validate, sam 
 	$(SAM) validate --lint --region us-east-1
 	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM) build
 	$(BIN)/python tools/check_built.py --python $(LAMBDA_VENV)/bin/python
+
+bench: $(STAMP) $(SAM_STAMP) $(LAMBDA_STAMP) ## Benchmarks: cold starts, warm cost, sign-ins, sizes -> .bench/results.json
+	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM) build
+	$(BIN)/python tools/bench.py --python $(LAMBDA_VENV)/bin/python
 
 generate: $(STAMP) ## Rewrite custom_auth/_service_model.py from the installed botocore
 	$(BIN)/python tools/generate_service_model.py

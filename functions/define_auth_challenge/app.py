@@ -5,10 +5,10 @@ Fails closed: an event it cannot read, or any error, fails the sign-in. Imports 
 
 from typing import Any
 
+from custom_auth.define import define_auth_challenge, failed_define
 from custom_auth.events import DefineAuthChallengeEvent
 from custom_auth.observability import guarded, logger, metrics
 from custom_auth.settings import FlowSettings
-from custom_auth.triggers import define_auth_challenge, failed_define
 
 POLICY = FlowSettings.from_env()
 

@@ -23,8 +23,8 @@ from typing import Any, Self
 from custom_auth._evolve import evolve
 from custom_auth._mapping import FrozenStrMap
 from custom_auth._redact import RedactedRepr, sensitive
+from custom_auth.challenge_names import ChallengeName
 from custom_auth.errors import InvalidEventError
-from custom_auth.model import ChallengeName
 
 __all__ = [
     "UNFILLED_RESPONSES",

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import NamedTuple
 
+from custom_auth.challenge_names import ChallengeName
 from custom_auth.events import ChallengeResult
-from custom_auth.model import ChallengeName
 from custom_auth.settings import AuthFlow, FlowSettings
 
 #: The session entry Cognito records when a client starts CUSTOM_AUTH with SRP_A.

@@ -21,12 +21,12 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from custom_auth._mapping import FrozenStrMap
 from custom_auth._redact import RedactedRepr, sensitive
 from custom_auth._shapes import validate
+from custom_auth.challenge_names import ChallengeName
 from custom_auth.challenge_responses import build_challenge_responses, secret_hash
 from custom_auth.errors import ChallengeResponsesError, InvalidResponseError
 
@@ -41,40 +41,6 @@ __all__ = [
     "RespondToAuthChallengeResponse",
     "secret_hash",
 ]
-
-
-class ChallengeName(StrEnum):
-    """``ChallengeNameType``: the challenges Cognito can ask a client to answer."""
-
-    # S105 mistakes the names of password challenges for passwords.
-    SMS_MFA = "SMS_MFA"
-    EMAIL_OTP = "EMAIL_OTP"
-    SOFTWARE_TOKEN_MFA = "SOFTWARE_TOKEN_MFA"  # noqa: S105
-    SELECT_MFA_TYPE = "SELECT_MFA_TYPE"
-    MFA_SETUP = "MFA_SETUP"
-    PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105
-    CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
-    SELECT_CHALLENGE = "SELECT_CHALLENGE"
-    DEVICE_SRP_AUTH = "DEVICE_SRP_AUTH"
-    DEVICE_PASSWORD_VERIFIER = "DEVICE_PASSWORD_VERIFIER"  # noqa: S105
-    ADMIN_NO_SRP_AUTH = "ADMIN_NO_SRP_AUTH"
-    NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105
-    SMS_OTP = "SMS_OTP"
-    PASSWORD = "PASSWORD"  # noqa: S105
-    WEB_AUTHN = "WEB_AUTHN"
-    PASSWORD_SRP = "PASSWORD_SRP"  # noqa: S105
-
-    @classmethod
-    def parse(cls, value: str) -> "ChallengeName | str":
-        """The member named ``value``, or ``value`` itself when the enum lacks it.
-
-        Cognito names challenges the model does not list (``EMAIL_MFA``, ``SRP_A``); they are
-        kept as strings so they survive a round trip.
-        """
-        try:
-            return cls(value)
-        except ValueError:
-            return value
 
 
 class ChallengeParameters(FrozenStrMap):

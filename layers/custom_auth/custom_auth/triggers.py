@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from custom_auth._evolve import evolve
+from custom_auth.challenge_names import ChallengeName
 from custom_auth.code_key import CodeKey
+
+# Define's function lives in custom_auth.define (its handler imports only that); it is
+# re-exported here so that all three triggers can be imported from one place.
+from custom_auth.define import define_auth_challenge, failed_define
 from custom_auth.delivery import Delivery, DeliveryError
 from custom_auth.errors import InvalidEventError
 from custom_auth.events import (
     CreateAuthChallengeEvent,
-    DefineAuthChallengeEvent,
     VerifyAuthChallengeResponseEvent,
 )
-from custom_auth.flow import Outcome, decide
 from custom_auth.limits import (
     AnswerOutcome,
     SendPlan,
@@ -30,7 +33,6 @@ from custom_auth.limits import (
     after_send,
     plan_send,
 )
-from custom_auth.model import ChallengeName
 from custom_auth.observability import Metric, count, logger, with_response
 from custom_auth.otp import (
     CLOCK_SKEW_SECONDS,
@@ -43,7 +45,7 @@ from custom_auth.otp import (
     read_private_parameters,
 )
 from custom_auth.pacing import Pacer
-from custom_auth.settings import Channel, CodeSettings, FlowSettings, LimitSettings
+from custom_auth.settings import Channel, CodeSettings, LimitSettings
 from custom_auth.state_store import (
     StateConflictError,
     StateStore,
@@ -51,6 +53,16 @@ from custom_auth.state_store import (
     state_key,
     update,
 )
+
+__all__ = [
+    "Limits",
+    "UnexpectedChallengeError",
+    "create_auth_challenge",
+    "define_auth_challenge",
+    "failed_define",
+    "verify_auth_challenge_response",
+    "wrong_answer",
+]
 
 Clock = Callable[[], float]
 
@@ -62,43 +74,6 @@ def _now(clock: Clock | None) -> int:
 
 class UnexpectedChallengeError(InvalidEventError):
     """Create was asked for a challenge custom-auth does not create."""
-
-
-# --- Define ---------------------------------------------------------------------------------
-
-
-def define_auth_challenge(
-    event: DefineAuthChallengeEvent, policy: FlowSettings
-) -> DefineAuthChallengeEvent:
-    """Decide the next step of the sign-in (see :func:`custom_auth.flow.decide`)."""
-    decision = decide(event.session, policy, user_not_found=event.user_not_found)
-    logger.info(
-        "define decision",
-        extra={
-            "outcome": decision.outcome.value,
-            "reason": decision.reason,
-            "rounds": decision.rounds,
-            "wrong_answers": decision.wrong_answers,
-            "auth_flow": policy.auth_flow.value,
-            "user_not_found": event.user_not_found,
-        },
-    )
-    if decision.outcome is Outcome.ISSUE_TOKENS:
-        count(Metric.SIGN_INS_SUCCEEDED)
-        return event.issue_tokens()
-    if decision.outcome is Outcome.FAIL_AUTHENTICATION or decision.challenge_name is None:
-        count(Metric.SIGN_INS_FAILED)
-        return event.fail_authentication()
-    count(Metric.CHALLENGES_PRESENTED)
-    return event.present_challenge(decision.challenge_name)
-
-
-def failed_define(event: Any) -> dict[str, Any]:
-    """Define's answer to an event it cannot read: fail the sign-in."""
-    count(Metric.SIGN_INS_FAILED)
-    return with_response(
-        event, {"challengeName": None, "issueTokens": False, "failAuthentication": True}
-    )
 
 
 # --- Create ---------------------------------------------------------------------------------

@@ -1,0 +1,513 @@
+"""`make bench`: cold start, per-invocation cost, sign-in throughput, package size.
+
+Writes .bench/results.json (stable keys, so results can be compared over time) and prints a
+table. Every figure is a median over repeated runs, with its spread; the runs of things that
+are compared (a function and its floor) are interleaved, so a noisy machine slows both alike.
+
+- cold_start.<function>: a fresh python3.13 process (``--python``: boto3 and moto only) that
+  imports the built function with its built layer (from `sam build`) and answers one sample
+  event, wall time from spawn to exit, in ms. AWS calls go to a local moto server.
+- cold_start_floor.<function>: the same process, importing only what the function cannot do
+  without (the Powertools pieces it uses; boto3, with the same clients created, where it calls
+  AWS) and doing nothing else. cold_start_ratio = the first over the second (target <= 1.10).
+- warm_us.<function>: one handler invocation on a sample event in a warm process, in µs
+  (median, p99), with AWS calls served in-process by moto; the part spent in AWS calls is
+  reported apart (aws_median) and taken out (own_median).
+- signin_ms, signins_per_s: one in-process email-code sign-in (initiate and respond) through
+  the local user pool. invocations_per_signin: the trigger invocations it took.
+- package_kb.<function>, package_kb.layer: the built artefacts, zipped.
+
+    python tools/bench.py --python .venv-lambda/bin/python [--runs 15] [--out .bench/results.json]
+"""
+
+import argparse
+import io
+import json
+import logging
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+SENDER = "no-reply@example.com"
+#: The function folders, as the results name them, and their logical ids in the template.
+FUNCTIONS = {
+    "define_auth_challenge": "DefineAuthChallengeFunction",
+    "create_auth_challenge": "CreateAuthChallengeFunction",
+    "verify_auth_challenge_response": "VerifyAuthChallengeResponseFunction",
+}
+#: The sample event each function answers (a Create that sends, a Verify that writes).
+SAMPLES = {
+    "define_auth_challenge": "define_auth_challenge/after_wrong_answer.json",
+    "create_auth_challenge": "create_auth_challenge/first_round.json",
+    "verify_auth_challenge_response": "verify_auth_challenge_response/wrong_answer.json",
+}
+#: What each function cannot do without: the Powertools pieces it uses and, where it calls
+#: AWS, boto3 with the clients it creates (Powertools' SecretsProvider makes the secrets one).
+FLOORS = {
+    "define_auth_challenge": "from aws_lambda_powertools import Logger, Metrics\n",
+    "create_auth_challenge": (
+        "from aws_lambda_powertools import Logger, Metrics\n"
+        "from aws_lambda_powertools.utilities.parameters import SecretsProvider\n"
+        "import boto3\n"
+        "from botocore.config import Config\n"
+        "SecretsProvider()\n"
+        "boto3.client('dynamodb', config=Config(connect_timeout=1, read_timeout=1))\n"
+        "boto3.client('sesv2')\n"
+    ),
+    "verify_auth_challenge_response": (
+        "from aws_lambda_powertools import Logger, Metrics\n"
+        "from aws_lambda_powertools.utilities.parameters import SecretsProvider\n"
+        "import boto3\n"
+        "from botocore.config import Config\n"
+        "SecretsProvider()\n"
+        "boto3.client('dynamodb', config=Config(connect_timeout=1, read_timeout=1))\n"
+    ),
+}
+# Runs in the python3.13 process: the built function and layer first on sys.path.
+COLD_PROBE = r"""
+import json, sys, time
+function_dir, layer_dir, event_path, user, report, calls_aws = sys.argv[1:7]
+sys.path[:0] = [function_dir, layer_dir]
+spent = [0.0]
+if calls_aws == "1":  # botocore is imported by the function anyway: time its calls
+    import botocore.client
+    _call = botocore.client.BaseClient._make_api_call
+    def _timed(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return _call(self, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+    botocore.client.BaseClient._make_api_call = _timed
+import app
+with open(event_path) as handle:
+    event = json.load(handle)
+event["userName"] = user
+class Context:
+    function_name = "bench"; function_version = "$LATEST"; memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+app.lambda_handler(event, Context())
+with open(report, "w") as handle:
+    handle.write(str(spent[0] * 1000))
+"""
+FLOOR_PROBE = "import sys\nsys.path[:0] = sys.argv[1:3]\n"
+COLD_TARGET = 1.10
+
+
+def spread(values: list[float], digits: int = 1) -> dict[str, float | int]:
+    """Median, quartiles and count of ``values``."""
+    ordered = sorted(values)
+    if len(ordered) > 1:
+        p25, _, p75 = statistics.quantiles(ordered, n=4, method="inclusive")
+    else:
+        p25 = p75 = ordered[0]
+    return {
+        "median": round(statistics.median(ordered), digits),
+        "p25": round(p25, digits),
+        "p75": round(p75, digits),
+        "runs": len(ordered),
+    }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+# --- cold start ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def moto_server(environments: Mapping[str, Mapping[str, str]]) -> Iterator[str]:
+    """A moto server with what the functions' environments name: secret, sender, table."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from custom_auth_local.standins import DEVELOPMENT_CODE_KEY, create_table
+    from custom_auth_local.template import Template
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        options = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "bench",
+            "aws_secret_access_key": "bench",
+        }
+        secrets, ses = boto3.client("secretsmanager", **options), boto3.client("sesv2", **options)
+        dynamodb = boto3.client("dynamodb", **options)
+        table = Template.load(TEMPLATE, {"SenderEmail": SENDER}).properties("UserStateTable")
+        done: set[tuple[str, str]] = set()
+        for environment in environments.values():
+            for name, make in (
+                ("CODE_KEY_SECRET_ID", lambda v: secrets.create_secret(
+                    Name=v, SecretString=DEVELOPMENT_CODE_KEY)),
+                ("SENDER_EMAIL", lambda v: ses.create_email_identity(EmailIdentity=v)),
+                ("STATE_TABLE_NAME", lambda v: create_table(dynamodb, v, table)),
+            ):  # fmt: skip
+                value = environment.get(name)
+                if value and (name, value) not in done:
+                    make(value)
+                    done.add((name, value))
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def timed_process(command: list[str], env: Mapping[str, str]) -> float:
+    """Wall time of one process, spawn to exit, in ms; it must succeed."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {command[2:4]} failed:\n{done.stderr.decode()[-2000:]}")
+    return elapsed
+
+
+def cold_starts(python: str, build: Path, runs: int) -> dict[str, Any]:
+    from custom_auth_local.template import Template
+
+    template = Template.load(TEMPLATE, {"SenderEmail": SENDER})
+    environments = {
+        name: template.function(logical_id).environment for name, logical_id in FUNCTIONS.items()
+    }
+    layer = build / "CustomAuthLayer" / "python"
+    cold: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
+    aws: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
+    report = Path(tempfile.mkdtemp()) / "aws_ms"
+    floor: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
+    with moto_server(environments) as endpoint:
+        for run in range(runs):
+            for name, logical_id in FUNCTIONS.items():
+                env = {
+                    "PATH": "/usr/bin:/bin",
+                    **environments[name],
+                    "AWS_ENDPOINT_URL": endpoint,
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_ACCESS_KEY_ID": "bench",
+                    "AWS_SECRET_ACCESS_KEY": "bench",
+                }
+                event = ROOT / "events" / SAMPLES[name]
+                function = [python, "-c", COLD_PROBE, str(build / logical_id), str(layer)]
+                # Each run a user of its own: Create sends (no cooldown), Verify writes.
+                calls_aws = "1" if "boto3" in FLOORS[name] else "0"
+                command = [*function, str(event), f"bench-{run}", str(report), calls_aws]
+                cold[name].append(timed_process(command, env))
+                aws[name].append(float(report.read_text(encoding="utf-8")))
+                floor_code = FLOOR_PROBE + FLOORS[name]
+                probe = [python, "-c", floor_code, str(build / logical_id), str(layer)]
+                floor[name].append(timed_process(probe, env))
+    return {
+        "cold_start": {name: spread(values) for name, values in cold.items()},
+        "cold_start_floor": {name: spread(values) for name, values in floor.items()},
+        "cold_start_ratio": {
+            name: round(statistics.median(cold[name]) / statistics.median(floor[name]), 3)
+            for name in FUNCTIONS
+        },
+        # Inside the cold start: the AWS calls themselves (to a local moto server here), which
+        # the floor does not make; and the ratio without them.
+        "cold_start_aws_ms": {name: spread(values) for name, values in aws.items()},
+        "cold_start_ratio_without_aws": {
+            name: round(
+                statistics.median([c - a for c, a in zip(cold[name], aws[name], strict=True)])
+                / statistics.median(floor[name]),
+                3,
+            )
+            for name in FUNCTIONS
+        },
+    }
+
+
+# --- warm invocations and sign-ins (run in a child process, its stdout discarded) ----------------
+
+
+def load_handler(folder: str) -> Callable[[Any, Any], Any]:
+    import importlib.util
+
+    path = ROOT / "functions" / folder / "app.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{folder}", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"bench: cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Callable[[Any, Any], Any] = module.lambda_handler
+    return handler
+
+
+class AwsTimer:
+    """botocore hooks that add up the time spent in AWS calls."""
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+
+    def before(self, context: dict[str, Any], **_: Any) -> None:
+        context["bench_started"] = time.perf_counter()
+
+    def after(self, context: dict[str, Any], **_: Any) -> None:
+        started = context.pop("bench_started", None)
+        if started is not None:
+            self.spent += time.perf_counter() - started
+
+
+def warm(iterations: Mapping[str, int]) -> dict[str, Any]:
+    import boto3
+
+    from custom_auth_local.invoke import LambdaContext
+    from custom_auth_local.standins import environment, local_aws
+    from custom_auth_local.template import Template
+
+    template = Template.load(TEMPLATE, {"SenderEmail": SENDER})
+    results: dict[str, Any] = {}
+    # No outbox: messages stay in moto, as writing files is not the trigger's cost.
+    with local_aws(template, senders=[SENDER]):
+        timer = AwsTimer()
+        session = boto3.DEFAULT_SESSION or boto3.Session()
+        session.events.register("before-call", timer.before)
+        session.events.register("after-call", timer.after)
+        for name, logical_id in FUNCTIONS.items():
+            spec = template.function(logical_id)
+            sample = json.loads((ROOT / "events" / SAMPLES[name]).read_text(encoding="utf-8"))
+            context = LambdaContext(logical_id, spec.memory_mb, spec.timeout_seconds)
+            total, aws, own = [], [], []
+            with environment(spec.environment):
+                handler = load_handler(name)
+                count = iterations[name]
+                for number in range(count + 20):  # 20 warm-up invocations
+                    event = json.loads(json.dumps(sample))
+                    event["userName"] = f"bench-{number}"
+                    timer.spent = 0.0
+                    started = time.perf_counter()
+                    handler(event, context)
+                    elapsed = time.perf_counter() - started
+                    if number >= 20:
+                        total.append(elapsed * 1e6)
+                        aws.append(timer.spent * 1e6)
+                        own.append((elapsed - timer.spent) * 1e6)
+            results[name] = {
+                "median": round(statistics.median(total)),
+                "p99": round(percentile(total, 0.99)),
+                "aws_median": round(statistics.median(aws)),
+                "own_median": round(statistics.median(own)),
+                "own_p99": round(percentile(own, 0.99)),
+                "invocations": len(total),
+            }
+    return {"warm_us": results}
+
+
+def signins(count: int) -> dict[str, Any]:
+    import re
+
+    from custom_auth_local.stack import local_stack
+
+    with (
+        tempfile.TemporaryDirectory() as outbox,
+        local_stack(TEMPLATE, parameter_overrides={"SenderEmail": SENDER}, outbox=outbox) as stack,
+    ):
+        cognito = stack.cognito()
+        users = [f"bench-{number}@example.com" for number in range(count + 5)]
+        for user in users:
+            stack.create_user(user)
+        times, invocations = [], []
+        for number, user in enumerate(users):
+            before = len(stack.pool.invocations)
+            started = time.perf_counter()
+            challenge = cognito.initiate_auth(
+                ClientId=stack.client_id, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": user}
+            )
+            initiated = time.perf_counter() - started
+            match = re.search(r"(?<!\d)\d{6}(?!\d)", stack.outbox.messages()[-1].body)
+            if match is None:
+                raise SystemExit(f"bench: no code reached the outbox for sign-in {number}")
+            started = time.perf_counter()
+            done = cognito.respond_to_auth_challenge(
+                ClientId=stack.client_id,
+                ChallengeName="CUSTOM_CHALLENGE",
+                Session=challenge["Session"],
+                ChallengeResponses={
+                    "USERNAME": challenge["ChallengeParameters"]["USERNAME"],
+                    "ANSWER": match.group(),
+                },
+            )
+            responded = time.perf_counter() - started
+            if "AuthenticationResult" not in done:
+                raise SystemExit(f"bench: sign-in {number} did not end in tokens")
+            if number >= 5:  # the first few warm the stack up
+                times.append((initiated + responded) * 1000)
+                invocations.append(len(stack.pool.invocations) - before)
+    median = statistics.median(times)
+    return {
+        "signin_ms": spread(times, 2),
+        "signins_per_s": round(1000 / median, 1),
+        "invocations_per_signin": max(set(invocations), key=invocations.count),
+    }
+
+
+def in_child(phase: str, argument: int) -> dict[str, Any]:
+    """Run a phase in a fresh process of this interpreter, its stdout (the triggers' logs)
+    discarded: the cost of writing a log line stays, a terminal's does not."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        done = subprocess.run(
+            [sys.executable, __file__, "--phase", phase, "--iterations", str(argument),
+             "--out", out.name],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, cwd=ROOT,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"bench: {phase} failed:\n{done.stderr.decode()[-3000:]}")
+        result: dict[str, Any] = json.loads(Path(out.name).read_text(encoding="utf-8"))
+        return result
+
+
+# --- packages -----------------------------------------------------------------------------------
+
+
+def zipped_kb(folder: Path) -> float:
+    """The size of ``folder`` zipped (deflate), as Lambda receives it, in KiB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder))
+    return round(len(buffer.getvalue()) / 1024, 1)
+
+
+def packages(build: Path) -> dict[str, Any]:
+    sizes = {name: zipped_kb(build / logical_id) for name, logical_id in FUNCTIONS.items()}
+    sizes["layer"] = zipped_kb(build / "CustomAuthLayer")
+    return {"package_kb": sizes}
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def machine(python: str) -> dict[str, Any]:
+    lambda_python = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "lambda_python": lambda_python,
+    }
+
+
+def table(results: Mapping[str, Any]) -> str:
+    """The results as a Markdown table (the README shows the latest one)."""
+    lines = [
+        "| function | cold start ms | floor ms | ratio | in AWS calls ms | ratio without them "
+        "| warm µs (p99) | own µs | package KiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in FUNCTIONS:
+        cold, floor = results["cold_start"][name], results["cold_start_floor"][name]
+        warm_us = results["warm_us"][name]
+        ratio = results["cold_start_ratio"][name]
+        mark = "" if ratio <= COLD_TARGET else " (over 1.10)"
+        lines.append(
+            f"| {name} | {cold['median']} ({cold['p25']} to {cold['p75']}) "
+            f"| {floor['median']} ({floor['p25']} to {floor['p75']}) | {ratio}{mark} "
+            f"| {results['cold_start_aws_ms'][name]['median']} "
+            f"| {results['cold_start_ratio_without_aws'][name]} "
+            f"| {warm_us['median']} ({warm_us['p99']}) | {warm_us['own_median']} "
+            f"| {results['package_kb'][name]} |"
+        )
+    signin = results["signin_ms"]
+    lines += [
+        "",
+        f"Layer: {results['package_kb']['layer']} KiB zipped. One sign-in: "
+        f"{signin['median']} ms ({signin['p25']} to {signin['p75']}), "
+        f"{results['signins_per_s']} sign-ins/s on one thread, "
+        f"{results['invocations_per_signin']} trigger invocations. "
+        f"Medians (quartiles) of {results['cold_start']['define_auth_challenge']['runs']} cold "
+        f"starts each; {results['machine']['cpus']} CPUs, {results['machine']['platform']}, "
+        f"Lambda's Python {results['machine']['lambda_python']}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", help="a python3.13 with boto3 (the cold-start processes)")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
+    parser.add_argument("--runs", type=int, default=15, help="cold starts per function")
+    parser.add_argument("--out", type=Path, default=ROOT / ".bench" / "results.json")
+    parser.add_argument("--phase", choices=["warm", "signin"], help=argparse.SUPPRESS)
+    parser.add_argument("--iterations", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+
+    if args.phase:  # a child: one phase, its result to --out
+        if args.phase == "warm":
+            scale = max(args.iterations, 1)
+            result = warm(
+                {
+                    "define_auth_challenge": 20 * scale,
+                    "create_auth_challenge": scale,
+                    "verify_auth_challenge_response": 2 * scale,
+                }
+            )
+        else:
+            result = signins(args.iterations)
+        args.out.write_text(json.dumps(result), encoding="utf-8")
+        return 0
+
+    if not args.python:
+        parser.error("--python: a python3.13 with boto3 is needed for the cold starts")
+    if not (args.build_dir / "CustomAuthLayer").is_dir():
+        parser.error(f"--build-dir: no sam build output in {args.build_dir} (run sam build)")
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(args.python),
+    }
+    print("cold starts...", file=sys.stderr)
+    results |= cold_starts(args.python, args.build_dir, args.runs)
+    print("warm invocations...", file=sys.stderr)
+    results |= in_child("warm", 250)
+    print("sign-ins...", file=sys.stderr)
+    results |= in_child("signin", 100)
+    results |= packages(args.build_dir)
+    results["targets"] = {
+        "cold_start_ratio_max": COLD_TARGET,
+        "cold_start_ratio_met": {
+            name: ratio <= COLD_TARGET for name, ratio in results["cold_start_ratio"].items()
+        },
+        "invocations_per_signin": 4,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
