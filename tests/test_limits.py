@@ -9,12 +9,12 @@ from custom_auth.limits import (
     HOUR,
     AnswerOutcome,
     SendPlan,
-    SentCode,
     UserState,
     after_answer,
     after_send,
     plan_send,
 )
+from custom_auth.otp import CodeRecord
 from custom_auth.settings import Channel, LimitSettings
 
 T0 = 1_800_000_000
@@ -27,7 +27,7 @@ def plan(state: UserState, now: int, limits: LimitSettings = LIMITS) -> SendPlan
 
 
 def sent(state: UserState, now: int, code_hash: str = "") -> UserState:
-    code = SentCode(code_hash or f"hash-{now}", now, Channel.EMAIL, "a***@e***.com")
+    code = CodeRecord(code_hash or f"hash-{now}", now, Channel.EMAIL, "a***@e***.com")
     return after_send(state, code, now)
 
 
@@ -84,7 +84,7 @@ def test_a_code_that_signed_in_ends_its_cooldown_but_counts_for_the_hour() -> No
     state, outcome = answer(state, T0 + 5, right=True)
     assert outcome is AnswerOutcome.ACCEPTED
     assert plan(state, T0 + 6) is SendPlan.SEND
-    assert len(after_send(state, SentCode("h2", T0 + 6, Channel.EMAIL, "x"), T0 + 6).sends) == 2
+    assert len(after_send(state, CodeRecord("h2", T0 + 6, Channel.EMAIL, "x"), T0 + 6).sends) == 2
 
 
 def test_a_code_for_another_channel_is_not_reused() -> None:
@@ -101,7 +101,7 @@ def test_a_code_for_another_channel_is_not_reused() -> None:
 
 def test_sends_older_than_an_hour_are_dropped() -> None:
     state = sent(sent(UserState(), T0), T0 + 100)
-    assert after_send(state, SentCode("h", T0 + HOUR, Channel.EMAIL, "x"), T0 + HOUR).sends == (
+    assert after_send(state, CodeRecord("h", T0 + HOUR, Channel.EMAIL, "x"), T0 + HOUR).sends == (
         T0 + 100,
         T0 + HOUR,
     )
@@ -216,7 +216,7 @@ def test_a_used_code_is_remembered_until_it_would_have_expired() -> None:
         (UserState(sends=(T0,)), T0 + HOUR),
         (UserState(locked_until=T0 + 86_400, sends=(T0,)), T0 + 86_400),
         (UserState(failures=1, last_failure_at=T0), T0 + FAILURE_MEMORY_SECONDS),
-        (UserState(code=SentCode("h", T0, Channel.EMAIL, "x")), T0 + TTL + 30),
+        (UserState(code=CodeRecord("h", T0, Channel.EMAIL, "x")), T0 + TTL + 30),
     ],
 )
 def test_the_item_lives_as_long_as_anything_in_it_matters(

@@ -3,6 +3,7 @@
 import pytest
 
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
+from custom_auth.limits import UserState
 from custom_auth.pacing import INITIAL_SECONDS, Pacer
 from custom_auth.settings import CodeSettings, LimitSettings
 from custom_auth.state_store import InMemoryStateStore
@@ -101,3 +102,26 @@ def test_verify_waits_for_unknown_users() -> None:
         clock=lambda: T0,
     )
     assert time.slept == [0.01]
+
+
+def test_a_verify_that_lost_the_state_does_not_teach_the_pacer() -> None:
+    from custom_auth.state_store import StateUnavailableError
+
+    class Down(InMemoryStateStore):
+        def load(self, key: str, now: int) -> UserState:
+            time.now += 2.0  # a timeout and a retry
+            raise StateUnavailableError("DynamoDB GetItem failed (ReadTimeoutError)")
+
+    time = FakeTime()
+    paced = pacer(time, initial=0.01)
+    limits = Limits(LimitSettings(STATE_TABLE), Down(), paced)
+    raw = verify_event({"codeHash": "x", "issuedAt": str(T0)}, "123456")
+    verified = verify_auth_challenge_response(
+        VerifyAuthChallengeResponseEvent.from_dict(raw),
+        codes=CODES,
+        key=FixedKey(),
+        limits=limits,
+        clock=lambda: T0,
+    )
+    assert verified.response is not None and verified.response.answer_correct is False
+    assert paced.target() == 0.01  # the 2-second failure was not learnt as a full run

@@ -6,7 +6,8 @@ from typing import Any
 import boto3
 import pytest
 
-from custom_auth.limits import SentCode, UsedCode, UserState
+from custom_auth.limits import UsedCode, UserState
+from custom_auth.otp import CodeRecord
 from custom_auth.settings import Channel
 from custom_auth.state_store import (
     MAX_CONFLICTS,
@@ -28,7 +29,7 @@ FULL = UserState(
     locked_until=T0 + 900,
     last_failure_at=T0,
     sends=(T0 - 100, T0),
-    code=SentCode("HASH-1", T0, Channel.SMS, "+*******0100"),
+    code=CodeRecord("HASH-1", T0, Channel.SMS, "+*******0100"),
     used=(UsedCode("HASH-0", T0 + 200),),
 )
 

@@ -42,6 +42,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 SENDER = "no-reply@example.com"
+AWS_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+}
 #: The function folders, as the results name them, and their logical ids in the template.
 FUNCTIONS = {
     "define_auth_challenge": "DefineAuthChallengeFunction",
@@ -56,25 +61,18 @@ SAMPLES = {
 }
 #: What each function cannot do without: the Powertools pieces it uses and, where it calls
 #: AWS, boto3 with the clients it creates (Powertools' SecretsProvider makes the secrets one).
+_POWERTOOLS = "from aws_lambda_powertools import Logger, Metrics\n"
+_STATE_AND_KEY = (
+    "from aws_lambda_powertools.utilities.parameters import SecretsProvider\n"
+    "import boto3\n"
+    "from botocore.config import Config\n"
+    "SecretsProvider()\n"
+    "boto3.client('dynamodb', config=Config(connect_timeout=1, read_timeout=1))\n"
+)
 FLOORS = {
-    "define_auth_challenge": "from aws_lambda_powertools import Logger, Metrics\n",
-    "create_auth_challenge": (
-        "from aws_lambda_powertools import Logger, Metrics\n"
-        "from aws_lambda_powertools.utilities.parameters import SecretsProvider\n"
-        "import boto3\n"
-        "from botocore.config import Config\n"
-        "SecretsProvider()\n"
-        "boto3.client('dynamodb', config=Config(connect_timeout=1, read_timeout=1))\n"
-        "boto3.client('sesv2')\n"
-    ),
-    "verify_auth_challenge_response": (
-        "from aws_lambda_powertools import Logger, Metrics\n"
-        "from aws_lambda_powertools.utilities.parameters import SecretsProvider\n"
-        "import boto3\n"
-        "from botocore.config import Config\n"
-        "SecretsProvider()\n"
-        "boto3.client('dynamodb', config=Config(connect_timeout=1, read_timeout=1))\n"
-    ),
+    "define_auth_challenge": _POWERTOOLS,
+    "create_auth_challenge": _POWERTOOLS + _STATE_AND_KEY + "boto3.client('sesv2')\n",
+    "verify_auth_challenge_response": _POWERTOOLS + _STATE_AND_KEY,
 }
 # Runs in the python3.13 process: the built function and layer first on sys.path.
 COLD_PROBE = r"""
@@ -139,12 +137,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(environments: Mapping[str, Mapping[str, str]]) -> Iterator[str]:
-    """A moto server with what the functions' environments name: secret, sender, table."""
-    import boto3
+def moto_server() -> Iterator[str]:
+    """A moto server holding what the template declares (the stand-ins' own provisioning)."""
     from moto.server import ThreadedMotoServer
 
-    from custom_auth_local.standins import DEVELOPMENT_CODE_KEY, create_table
+    from custom_auth_local.standins import environment, provision
     from custom_auth_local.template import Template
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
@@ -153,27 +150,8 @@ def moto_server(environments: Mapping[str, Mapping[str, str]]) -> Iterator[str]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        options = {
-            "endpoint_url": endpoint,
-            "region_name": "us-east-1",
-            "aws_access_key_id": "bench",
-            "aws_secret_access_key": "bench",
-        }
-        secrets, ses = boto3.client("secretsmanager", **options), boto3.client("sesv2", **options)
-        dynamodb = boto3.client("dynamodb", **options)
-        table = Template.load(TEMPLATE, {"SenderEmail": SENDER}).properties("UserStateTable")
-        done: set[tuple[str, str]] = set()
-        for environment in environments.values():
-            for name, make in (
-                ("CODE_KEY_SECRET_ID", lambda v: secrets.create_secret(
-                    Name=v, SecretString=DEVELOPMENT_CODE_KEY)),
-                ("SENDER_EMAIL", lambda v: ses.create_email_identity(EmailIdentity=v)),
-                ("STATE_TABLE_NAME", lambda v: create_table(dynamodb, v, table)),
-            ):  # fmt: skip
-                value = environment.get(name)
-                if value and (name, value) not in done:
-                    make(value)
-                    done.add((name, value))
+        with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
+            provision(Template.load(TEMPLATE, {"SenderEmail": SENDER}), [SENDER])
         yield endpoint
     finally:
         server.stop()
@@ -203,16 +181,14 @@ def cold_starts(python: str, build: Path, runs: int) -> dict[str, Any]:
     aws: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
     report = Path(tempfile.mkdtemp()) / "aws_ms"
     floor: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
-    with moto_server(environments) as endpoint:
+    with moto_server() as endpoint:
         for run in range(runs):
             for name, logical_id in FUNCTIONS.items():
                 env = {
                     "PATH": "/usr/bin:/bin",
                     **environments[name],
+                    **AWS_ENV,
                     "AWS_ENDPOINT_URL": endpoint,
-                    "AWS_DEFAULT_REGION": "us-east-1",
-                    "AWS_ACCESS_KEY_ID": "bench",
-                    "AWS_SECRET_ACCESS_KEY": "bench",
                 }
                 event = ROOT / "events" / SAMPLES[name]
                 function = [python, "-c", COLD_PROBE, str(build / logical_id), str(layer)]

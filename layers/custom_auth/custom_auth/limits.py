@@ -22,23 +22,13 @@ from typing import Self
 
 from custom_auth._evolve import evolve
 from custom_auth._redact import RedactedRepr, sensitive
-from custom_auth.otp import CLOCK_SKEW_SECONDS
+from custom_auth.otp import CLOCK_SKEW_SECONDS, CodeRecord
 from custom_auth.settings import Channel, LimitSettings
 
 HOUR = 3600
 #: Wrong answers and lockout repeats are forgotten this long after the last wrong answer (or
 #: after the end of the lockout it caused), so repeat lockouts keep growing.
 FAILURE_MEMORY_SECONDS = 86_400
-
-
-@dataclass(frozen=True, repr=False)
-class SentCode(RedactedRepr):
-    """The last code sent to a user: its keyed hash, when, how, and where (masked)."""
-
-    code_hash: str = field(metadata=sensitive())
-    issued_at: int
-    channel: Channel
-    destination: str
 
 
 @dataclass(frozen=True, repr=False)
@@ -65,8 +55,8 @@ class UserState(RedactedRepr):
     last_failure_at: int = 0
     #: When each message of the last hour was sent.
     sends: tuple[int, ...] = ()
-    #: The last code sent.
-    code: SentCode | None = None
+    #: The last code sent (its keyed hash, when, how, and where, masked).
+    code: CodeRecord | None = None
     #: Codes that signed the user in and have not expired yet.
     used: tuple[UsedCode, ...] = ()
 
@@ -133,7 +123,7 @@ def plan_send(
         and code.channel is channel
         and now < code.issued_at + code_ttl_seconds
     )
-    sends = [sent for sent in state.sends if sent > now - HOUR]
+    sends = state.current(now).sends  # the last hour's
     # Measured from the last send as stored: a container whose clock is a little behind the
     # sender's still sees the cooldown.
     if sends and now < max(sends) + limits.resend_cooldown_seconds and not used:
@@ -147,7 +137,7 @@ def plan_send(
     return SendPlan.SEND, "new code"
 
 
-def after_send(state: UserState, code: SentCode, now: int) -> UserState:
+def after_send(state: UserState, code: CodeRecord, now: int) -> UserState:
     """The state once ``code`` has been sent at ``now``."""
     current = state.current(now)
     return evolve(current, sends=(*current.sends, now), code=code)

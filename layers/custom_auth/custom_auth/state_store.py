@@ -16,7 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 from custom_auth._evolve import evolve
 from custom_auth.errors import CustomAuthError
-from custom_auth.limits import SentCode, UsedCode, UserState
+from custom_auth.limits import UsedCode, UserState
+from custom_auth.otp import CodeRecord
 from custom_auth.settings import Channel
 
 #: How often :func:`update` reads again after losing a race before it gives up.
@@ -217,7 +218,7 @@ def _from_item(item: dict[str, Any], now: int) -> UserState:
     code = None
     if "code" in item:
         body = item["code"]["M"]
-        code = SentCode(
+        code = CodeRecord(
             code_hash=body["h"]["S"],
             issued_at=int(body["t"]["N"]),
             channel=Channel(body["c"]["S"]),

@@ -27,7 +27,6 @@ from custom_auth.events import (
 from custom_auth.limits import (
     AnswerOutcome,
     SendPlan,
-    SentCode,
     UserState,
     after_answer,
     after_send,
@@ -166,7 +165,7 @@ def _first_round(
     masked = delivery.mask(destination)
     user = state_key(event.user_pool_id, event.user_name)
     # The code to send, if any, and its record: never logged, and the code is never stored.
-    outbound: list[tuple[str, SentCode]] = []
+    outbound: list[tuple[str, CodeRecord]] = []
 
     def change(state: UserState) -> tuple[UserState | None, tuple[SendPlan, str, UserState]]:
         plan, why = plan_send(
@@ -186,7 +185,7 @@ def _first_round(
             user_name=event.user_name,
             issued_at=now,
         )
-        sent = SentCode(code_hash=code_hash, issued_at=now, channel=channel, destination=masked)
+        sent = CodeRecord(code_hash=code_hash, issued_at=now, channel=channel, destination=masked)
         outbound[:] = [(code, sent)]
         return after_send(state, sent, now), (plan, why, state)
 
@@ -198,7 +197,7 @@ def _first_round(
         _state_unavailable("no code is sent", error)
         raise
 
-    chosen: SentCode | None
+    chosen: CodeRecord | None
     if plan is SendPlan.SEND:
         code, chosen = outbound[0]
         try:
@@ -212,15 +211,7 @@ def _first_round(
         limits.pacer.imitate(started)
         count(Metric.CODES_REUSED if plan is SendPlan.REUSE else Metric.CODES_WITHHELD)
         chosen = before.code if plan is SendPlan.REUSE else None
-    if chosen is None:
-        record = _unmatchable(channel, masked, now)
-    else:
-        record = CodeRecord(
-            code_hash=chosen.code_hash,
-            issued_at=chosen.issued_at,
-            channel=chosen.channel,
-            destination=chosen.destination,
-        )
+    record = chosen if chosen is not None else _unmatchable(channel, masked, now)
     _log_created(plan.value, why, record)
     return record
 
@@ -314,9 +305,10 @@ def verify_auth_challenge_response(
             )
         except StateUnavailableError as error:
             _state_unavailable("the answer is refused", error)
+        # A failed path (timeouts, retries) must not teach the pacer how long a sign-in takes.
         if outcome is AnswerOutcome.REFUSED_LOCKED:
             limits.pacer.imitate(started)
-        else:
+        elif outcome is not None:
             limits.pacer.full(started)
 
     right = outcome is AnswerOutcome.ACCEPTED
