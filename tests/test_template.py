@@ -1,12 +1,15 @@
 """template.yaml keeps its promises, under each combination of parameters that changes it."""
 
+import itertools
+import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from custom_auth_local.cli import parse_overrides
-from custom_auth_local.template import Template, TemplateError
+from custom_auth_local.template import Template, TemplateError, load_yaml
 from tests.triggers import ROOT
 
 SENDER = {"SenderEmail": "no-reply@example.com"}
@@ -53,17 +56,11 @@ def test_the_pool_wires_each_trigger_to_its_functions_published_alias() -> None:
         assert config[trigger] == f"arn:aws:lambda:us-east-1:123456789012:function:{function}:live"
 
 
-@pytest.mark.parametrize(
-    ("flow", "flows"),
-    [
-        ("otp", ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
-        ("password+otp", ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]),
-    ],
-)
-def test_the_app_client_allows_exactly_the_flows_it_needs(flow: str, flows: list[str]) -> None:
-    client = load(AuthFlow=flow, AuthSessionValidity="7").properties("UserPoolClient")
-    assert client["ExplicitAuthFlows"] == flows
+def test_the_app_client_is_a_public_custom_auth_client() -> None:
+    client = load(AuthSessionValidity="7").properties("UserPoolClient")
+    assert client["ExplicitAuthFlows"] == ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["EnableTokenRevocation"] is True
     assert client["AuthSessionValidity"] == "7"
     assert client["GenerateSecret"] == "false"  # no client secret unless asked for
     assert (
@@ -284,3 +281,149 @@ def test_prod_differs_from_default_where_production_should() -> None:
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["capabilities"] == "CAPABILITY_IAM"
         assert deploy["resolve_s3"] is True and deploy["confirm_changeset"] is True
+
+
+# --- no sign-in that skips the triggers --------------------------------------------------------
+
+#: What an app client of this template may allow: CUSTOM_AUTH runs the triggers (password first
+#: included: SRP inside CUSTOM_AUTH), and a refresh only renews what a custom sign-in issued.
+#: Anything else (USER_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH, or no
+#: ExplicitAuthFlows at all, which Cognito reads as SRP, refresh and custom) lets the password
+#: alone return tokens.
+SAFE_FLOWS = {"ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+#: A valid value for each free-text parameter, besides its default.
+SAMPLES = {
+    "SenderEmail": "no-reply@example.com",
+    "AppName": "Another App",
+    "ExistingUserPoolId": "eu-west-1_AbCdEf123",
+}
+
+
+def referenced_parameters(data: dict[str, Any], logical_id: str) -> set[str]:
+    """The parameters a resource's properties and condition depend on, through every
+    condition they use."""
+    parameters = set(data.get("Parameters", {}))
+    conditions = data.get("Conditions", {})
+    found: set[str] = set()
+    seen: set[str] = set()
+
+    def condition(name: str) -> None:
+        if name not in seen:
+            seen.add(name)
+            walk(conditions[name])
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            if key == "Ref" and value in parameters:
+                found.add(value)
+            elif key == "Condition" and isinstance(value, str):
+                condition(value)
+            elif key == "Fn::If":
+                condition(value[0])
+                walk(value[1:])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found.update(set(re.findall(r"\$\{([^}!.]+)\}", text)) & parameters)
+                walk(value if isinstance(value, str) else value[1])
+            else:
+                walk(value)
+
+    resource = data["Resources"][logical_id]
+    walk(resource.get("Properties", {}))
+    if "Condition" in resource:
+        condition(resource["Condition"])
+    return found
+
+
+def domain(name: str, spec: dict[str, Any]) -> list[str]:
+    """Every value CloudFormation accepts for a parameter (numbers: every integer in range)."""
+    if "AllowedValues" in spec:
+        return [str(value) for value in spec["AllowedValues"]]
+    if spec.get("Type") == "Number":
+        return [str(n) for n in range(int(spec["MinValue"]), int(spec["MaxValue"]) + 1)]
+    assert name in SAMPLES, f"SAMPLES needs a valid value of the free-text parameter {name}"
+    return list(dict.fromkeys([str(spec.get("Default", "")), SAMPLES[name]]))
+
+
+def flows_that_skip_the_triggers(path: Path) -> list[str]:
+    """Every deployable combination of the parameters an app client depends on, resolved:
+    one line per combination whose client allows more than SAFE_FLOWS (or OAuth sign-in)."""
+    data = load_yaml(path)
+    declared = data["Parameters"]
+    clients = [
+        name
+        for name, resource in data["Resources"].items()
+        if resource["Type"] == "AWS::Cognito::UserPoolClient"
+    ]
+    assert clients, "the template creates no app client"
+    found = []
+    for client in clients:
+        names = sorted(referenced_parameters(data, client))
+        checked = 0
+        for values in itertools.product(*(domain(name, declared[name]) for name in names)):
+            overrides = {**SENDER, **dict(zip(names, values, strict=True))}
+            try:
+                template = Template.load(path, overrides)
+            except TemplateError as error:
+                assert str(error).startswith("rule "), error  # not deployable: refused
+                continue
+            checked += 1
+            if client not in template.resources_of_type("AWS::Cognito::UserPoolClient"):
+                continue
+            props = template.properties(client)
+            flows = props.get("ExplicitAuthFlows")
+            if (
+                flows is None
+                or not set(flows) <= SAFE_FLOWS
+                or "ALLOW_CUSTOM_AUTH" not in flows
+                or props.get("AllowedOAuthFlows")
+                or str(props.get("AllowedOAuthFlowsUserPoolClient", "false")).lower() == "true"
+            ):
+                found.append(f"{client} with {overrides}: {flows}")
+        assert checked, f"no deployable combination of {names}"
+    return found
+
+
+def test_no_deployable_parameters_enable_a_flow_that_skips_the_triggers() -> None:
+    data = load_yaml(ROOT / "template.yaml")
+    # The client's settings depend on these; the check goes through every value of each.
+    assert referenced_parameters(data, "UserPoolClient") == {
+        "AuthSessionValidity",
+        "ExistingUserPoolId",
+        "GenerateClientSecret",
+    }
+    assert flows_that_skip_the_triggers(ROOT / "template.yaml") == []
+    # No managed login: its password sign-in would not run the triggers either.
+    types = {resource["Type"] for resource in data["Resources"].values()}
+    assert not types & {"AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding"}
+
+
+def test_the_check_finds_srp_enabled_by_a_parameter(tmp_path: Path) -> None:
+    # The template as it was before this check: password+otp also allowed USER_SRP_AUTH.
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    doctored = text.replace(
+        "ExplicitAuthFlows: [ALLOW_CUSTOM_AUTH, ALLOW_REFRESH_TOKEN_AUTH]",
+        "ExplicitAuthFlows: !If [PasswordFirst, [ALLOW_CUSTOM_AUTH, ALLOW_USER_SRP_AUTH], "
+        "[ALLOW_CUSTOM_AUTH]]",
+    ).replace(
+        "Conditions:\n", "Conditions:\n  PasswordFirst: !Equals [!Ref AuthFlow, password+otp]\n"
+    )
+    assert doctored != text
+    (tmp_path / "template.yaml").write_text(doctored, encoding="utf-8")
+    found = flows_that_skip_the_triggers(tmp_path / "template.yaml")
+    assert found and all("'AuthFlow': 'password+otp'" in line for line in found)
+    assert all("ALLOW_USER_SRP_AUTH" in line for line in found)
+    # Leaving ExplicitAuthFlows out is caught too: Cognito then allows SRP.
+    (tmp_path / "template.yaml").write_text(
+        text.replace(
+            "      ExplicitAuthFlows: [ALLOW_CUSTOM_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n", ""
+        ),
+        encoding="utf-8",
+    )
+    assert flows_that_skip_the_triggers(tmp_path / "template.yaml")
