@@ -73,10 +73,8 @@ def test_a_right_code_gives_tokens_that_verify_against_the_pools_jwks(
     done = answer(stack, challenge, latest_code(stack))
     result = done.authentication_result
     assert result is not None and result.id_token and result.access_token
-    jwks = tokens.fetch_jwks(
-        f"https://cognito-idp.{stack.region}.amazonaws.com", stack.user_pool_id
-    )
     expected = tokens.issuer(stack.region, stack.user_pool_id)
+    jwks = tokens.fetch_jwks(expected)
     id_claims = tokens.verify(
         result.id_token, jwks, expected_issuer=expected, client_id=stack.client_id, use="id"
     )
@@ -105,9 +103,7 @@ def test_a_token_from_another_pool_does_not_verify(custom_auth_stack: LocalStack
     challenge = initiate(stack)
     result = answer(stack, challenge, latest_code(stack)).authentication_result
     assert result is not None and result.id_token
-    jwks = tokens.fetch_jwks(
-        f"https://cognito-idp.{stack.region}.amazonaws.com", stack.user_pool_id
-    )
+    jwks = tokens.fetch_jwks(tokens.issuer(stack.region, stack.user_pool_id))
     with pytest.raises(tokens.TokenError, match="id token: "):
         tokens.verify(
             result.id_token,
@@ -168,7 +164,7 @@ def test_a_replayed_session_is_refused(custom_auth_stack: LocalStack) -> None:
     answer(stack, challenge, "000000")
     assert error_of(lambda: answer(stack, challenge, latest_code(stack))) == (
         "NotAuthorizedException",
-        "Invalid session for the user.",
+        "Invalid session for the user, session can only be used once.",
     )
 
 

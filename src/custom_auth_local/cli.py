@@ -35,6 +35,7 @@ import boto3
 from custom_auth.errors import CustomAuthError
 from custom_auth.model import ChallengeParameters
 from custom_auth_local import sample_events, signin
+from custom_auth_local.auth_flows import settings_that_skip_the_triggers
 from custom_auth_local.demo import QUIET_TRIGGERS, run_demo
 from custom_auth_local.invoke import LocalFunction, lambda_error
 from custom_auth_local.serve import DEFAULT_STACK_FILE, serve
@@ -228,6 +229,13 @@ def serve_command(args: argparse.Namespace) -> int:
         for user, name in dict(description["users"]).items():  # type: ignore[call-overload]
             print(f"  user          {user} (username {name})")
         print(f"  stack file    {args.stack_file}")
+        skipping = settings_that_skip_the_triggers(description["explicit_auth_flows"])  # type: ignore[arg-type]
+        if skipping:
+            print(
+                f"{PROG}: warning: the app client allows {', '.join(skipping)}: a password alone "
+                "signs in there, without the triggers",
+                file=sys.stderr,
+            )
         print("Ctrl-C stops it.", flush=True)
 
     serve(

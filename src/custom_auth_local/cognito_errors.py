@@ -24,6 +24,23 @@ def invalid_parameter(message: str) -> CognitoError:
     return CognitoError("InvalidParameterException", message)
 
 
+def invalid_session() -> CognitoError:
+    """A session string Cognito never issued, or issued to another app client."""
+    return not_authorized("Invalid session for the user.")
+
+
+def user_not_confirmed() -> CognitoError:
+    """A user who signed up and never confirmed."""
+    return CognitoError("UserNotConfirmedException", "User is not confirmed.")
+
+
+def not_emulated(what: str) -> CognitoError:
+    """Something Cognito would do that the local pool does not: refused, never skipped."""
+    return CognitoError(
+        "UnsupportedOperationException", f"The local user pool does not emulate {what}."
+    )
+
+
 def user_not_found() -> CognitoError:
     """An unknown user, on an app client with PreventUserExistenceErrors LEGACY."""
     return CognitoError("UserNotFoundException", "User does not exist.")

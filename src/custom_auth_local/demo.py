@@ -124,9 +124,8 @@ def _show_tokens(
     result = done.authentication_result
     if result is None or not result.id_token or not result.access_token:
         raise signin.SignInError("NoTokens", "the sign-in ended without ID and access tokens")
-    base = f"https://cognito-idp.{stack.region}.amazonaws.com"
-    jwks = tokens.fetch_jwks(base, stack.user_pool_id)
-    expected = tokens.issuer(stack.region, stack.user_pool_id)
+    expected = stack.pool.tokens.issuer
+    jwks = tokens.fetch_jwks(expected)
     id_claims = tokens.verify(
         result.id_token, jwks, expected_issuer=expected, client_id=stack.client_id, use="id"
     )
@@ -140,8 +139,8 @@ def _show_tokens(
     say("")
     say(style.heading("5. Tokens, verified against the pool's JWKS"))
     say(f"   {done.authentication_result!r}")
-    say(f"   RS256 signatures, issuer, audience and expiry checked with {base}/")
-    say(f"   {stack.user_pool_id}/.well-known/jwks.json")
+    say(f"   RS256 signatures, issuer, audience and expiry checked with {expected}/")
+    say("   .well-known/jwks.json (a key made for this pool)")
     expires = datetime.fromtimestamp(int(id_claims["exp"]), UTC).isoformat()
     for claim, value in (
         ("iss", id_claims["iss"]),

@@ -1,27 +1,47 @@
-"""Routes moto's cognito-idp CUSTOM_AUTH calls to the local pools; moto keeps everything else.
+"""Routes moto's cognito-idp calls for the local pools' app clients to the pools.
 
-moto answers InitiateAuth(CUSTOM_AUTH) with an empty result and AdminInitiateAuth with
-"Initiate Auth method not supported", and never calls a trigger. The four calls of the
-conversation are taken over at moto's response layer (which both ``mock_aws`` and moto's
-server use, and which still sees ClientMetadata) for app clients of a registered pool.
+moto answers InitiateAuth(CUSTOM_AUTH) with an empty result, never calls a trigger, accepts any
+SRP proof, ignores the app client's ExplicitAuthFlows, signs every pool's tokens with one key
+that ships inside moto, and has no GetTokensFromRefreshToken or RevokeToken. So for an app
+client of a registered pool, every sign-in call (InitiateAuth, AdminInitiateAuth and both
+RespondToAuthChallenge calls, whatever the flow), the refresh and revocation calls and the
+pool's JWKS are answered by the pool; moto keeps the users and clients. Calls authorized by an
+access token (GetUser, GlobalSignOut...) are let through to moto only once the pool has
+checked the token (its signature, expiry, and that it was not revoked).
+
+The routing sits at moto's response layer, which both ``mock_aws`` and moto's server use. Any
+cognito-idp call that fails inside moto, or that moto does not implement, gets a JSON error in
+Cognito's shape, never moto's HTML error page.
 """
 
+import functools
+import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
-from moto.cognitoidp.responses import CognitoIdpResponse
-from moto.core.responses import ActionResult
+from moto.cognitoidp import urls
+from moto.cognitoidp.responses import (
+    CognitoIdpJsonWebKeyResponse,
+    CognitoIdpOpenIdConfigurationResponse,
+    CognitoIdpResponse,
+)
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult, EmptyResult
 
+from custom_auth_local import cognito_errors as errors
 from custom_auth_local.pool import LocalUserPool
 
+_log = logging.getLogger(__name__)
 _pools: list[LocalUserPool] = []
 _lock = threading.Lock()
-_originals: dict[str, Callable[[CognitoIdpResponse], Any]] = {}
+_originals: dict[str, Callable[..., Any]] = {}
 
 
 def register(pool: LocalUserPool) -> None:
-    """Route ``pool``'s custom-auth calls to it (and install the routing on first use)."""
+    """Route ``pool``'s calls to it (and install the routing on first use)."""
     with _lock:
         _install()
         _pools.append(pool)
@@ -39,56 +59,203 @@ def _pool_for(client_id: str | None) -> LocalUserPool | None:
         return next((pool for pool in _pools if pool.owns_client(client_id)), None)
 
 
-def _initiate_auth(self: CognitoIdpResponse) -> Any:
-    pool = _pool_for(self._get_param("ClientId"))
-    if pool is None or self._get_param("AuthFlow") != "CUSTOM_AUTH":
-        return _originals["initiate_auth"](self)
-    result = pool.initiate(self._get_param("ClientId"), self._get_param("AuthParameters") or {})
-    return ActionResult(result)
+def _pool_named(user_pool_id: str | None) -> LocalUserPool | None:
+    with _lock:
+        return next((pool for pool in _pools if pool.user_pool_id == user_pool_id), None)
 
 
-def _admin_initiate_auth(self: CognitoIdpResponse) -> Any:
-    pool = _pool_for(self._get_param("ClientId"))
-    if pool is None or self._get_param("AuthFlow") != "CUSTOM_AUTH":
-        return _originals["admin_initiate_auth"](self)
-    result = pool.initiate(
-        self._get_param("ClientId"),
-        self._get_param("AuthParameters") or {},
-        user_pool_id=self._get_param("UserPoolId"),
-    )
-    return ActionResult(result)
+def _pool_that_issued(token: str) -> LocalUserPool | None:
+    """The pool a JWT says it comes from (its ``kid`` or ``iss``), before any check: that pool
+    then judges it, so a forgery naming a local pool is refused by that pool."""
+    with _lock:
+        pools = list(_pools)
+    return next((pool for pool in pools if pool.tokens.named_in(token)), None)
 
 
-def _respond(name: str) -> Callable[[CognitoIdpResponse], Any]:
+# --- the calls the pools answer -------------------------------------------------------------------
+
+
+def _initiate(admin: bool) -> Callable[[CognitoIdpResponse], Any]:
+    name = "admin_initiate_auth" if admin else "initiate_auth"
+
+    def initiate(self: CognitoIdpResponse) -> Any:
+        pool = _pool_for(self._get_param("ClientId"))
+        if pool is None:
+            return _originals[name](self)
+        return ActionResult(
+            pool.initiate(
+                self._get_param("ClientId"),
+                str(self._get_param("AuthFlow")),
+                self._get_param("AuthParameters") or {},
+                admin=admin,
+                user_pool_id=self._get_param("UserPoolId"),
+            )
+        )
+
+    return initiate
+
+
+def _respond(admin: bool) -> Callable[[CognitoIdpResponse], Any]:
+    name = "admin_respond_to_auth_challenge" if admin else "respond_to_auth_challenge"
+
     def respond(self: CognitoIdpResponse) -> Any:
         pool = _pool_for(self._get_param("ClientId"))
-        session = self._get_param("Session")
-        challenge = self._get_param("ChallengeName")
-        ours = pool is not None and (
-            challenge == "CUSTOM_CHALLENGE" or pool.sessions.knows(session)
-        )
-        if pool is None or not ours:
+        if pool is None:
             return _originals[name](self)
-        result = pool.respond(
-            self._get_param("ClientId"),
-            challenge,
-            session,
-            self._get_param("ChallengeResponses") or {},
-            self._get_param("ClientMetadata"),
+        return ActionResult(
+            pool.respond(
+                self._get_param("ClientId"),
+                str(self._get_param("ChallengeName")),
+                self._get_param("Session"),
+                self._get_param("ChallengeResponses") or {},
+                self._get_param("ClientMetadata"),
+                admin=admin,
+                user_pool_id=self._get_param("UserPoolId"),
+            )
         )
-        return ActionResult(result)
 
     return respond
+
+
+def _get_tokens_from_refresh_token(self: CognitoIdpResponse) -> Any:
+    pool = _pool_for(self._get_param("ClientId"))
+    if pool is None:
+        raise _not_implemented("GetTokensFromRefreshToken")
+    return ActionResult(
+        pool.get_tokens_from_refresh_token(
+            self._get_param("ClientId"),
+            self._get_param("RefreshToken"),
+            self._get_param("ClientSecret"),
+        )
+    )
+
+
+def _revoke_token(self: CognitoIdpResponse) -> Any:
+    pool = _pool_for(self._get_param("ClientId"))
+    if pool is None:
+        raise _not_implemented("RevokeToken")
+    pool.revoke_token(
+        self._get_param("ClientId"), self._get_param("Token"), self._get_param("ClientSecret")
+    )
+    return EmptyResult()
+
+
+def _global_sign_out(self: CognitoIdpResponse) -> Any:
+    token = self._get_param("AccessToken")
+    pool = _pool_that_issued(str(token)) if token else None
+    if pool is not None:  # the token was checked before the call reached here
+        pool.sign_out(pool.user_of_access_token(token))
+    return _originals["global_sign_out"](self)
+
+
+def _admin_user_global_sign_out(self: CognitoIdpResponse) -> Any:
+    result = _originals["admin_user_global_sign_out"](self)  # checks the pool and the user
+    pool = _pool_named(self._get_param("UserPoolId"))
+    if pool is not None:
+        pool.sign_out(str(self._get_param("Username")))
+    return result
+
+
+# --- every call: the access-token check, and errors in Cognito's shape ----------------------------
+
+
+def _call_action(self: CognitoIdpResponse) -> Any:
+    action = self._get_action()
+    try:
+        token = self._get_param("AccessToken")
+        if token:
+            pool = _pool_that_issued(str(token))
+            if pool is not None:
+                pool.user_of_access_token(str(token))  # raises NotAuthorizedException if dead
+        return _originals["call_action"](self)
+    except JsonRESTError as error:
+        return _error_response(error)
+    except NotImplementedError:
+        return _error_response(_not_implemented(action))
+    except Exception:  # noqa: BLE001 - a JSON error for the client; the traceback goes to the log
+        _log.exception("cognito-idp %s failed inside the local user pool", action)
+        return _error_response(
+            errors.CognitoError(
+                "InternalErrorException", f"{action} failed inside the local user pool."
+            ),
+            status=500,
+        )
+
+
+@functools.cache
+def _cognito_operations() -> frozenset[str]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("cognito-idp")
+    return frozenset(model.operation_names)
+
+
+def _not_implemented(action: str) -> JsonRESTError:
+    if action in _cognito_operations():
+        return errors.not_emulated(f"{action} (moto does not implement it either)")
+    return errors.CognitoError("UnknownOperationException", "")
+
+
+def _error_response(
+    error: JsonRESTError, status: int | None = None
+) -> tuple[int, dict[str, str], str]:
+    headers = dict(error.get_headers())
+    headers["Content-Type"] = "application/x-amz-json-1.1"
+    return status or int(error.code), headers, error.get_body()
+
+
+# --- the pools' keys ------------------------------------------------------------------------------
+
+
+def _pool_in_path(full_url: str) -> LocalUserPool | None:
+    return _pool_named(urlparse(full_url).path.strip("/").split("/")[0])
+
+
+def _serve_jwks(request: Any, full_url: str, headers: Any) -> Any:
+    pool = _pool_in_path(full_url)
+    if pool is None:
+        return _originals["jwks"](request, full_url, headers)
+    return 200, {"Content-Type": "application/json"}, json.dumps(pool.tokens.jwks())
+
+
+def _serve_openid_configuration(request: Any, full_url: str, headers: Any) -> Any:
+    pool = _pool_in_path(full_url)
+    if pool is None:
+        return _originals["openid"](request, full_url, headers)
+    issuer = pool.tokens.issuer
+    document = {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "response_types_supported": ["code", "token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }
+    return 200, {"Content-Type": "application/json"}, json.dumps(document)
 
 
 def _install() -> None:
     if _originals:
         return
     for name, replacement in (
-        ("initiate_auth", _initiate_auth),
-        ("admin_initiate_auth", _admin_initiate_auth),
-        ("respond_to_auth_challenge", _respond("respond_to_auth_challenge")),
-        ("admin_respond_to_auth_challenge", _respond("admin_respond_to_auth_challenge")),
+        ("initiate_auth", _initiate(admin=False)),
+        ("admin_initiate_auth", _initiate(admin=True)),
+        ("respond_to_auth_challenge", _respond(admin=False)),
+        ("admin_respond_to_auth_challenge", _respond(admin=True)),
+        ("global_sign_out", _global_sign_out),
+        ("admin_user_global_sign_out", _admin_user_global_sign_out),
+        ("call_action", _call_action),
     ):
         _originals[name] = getattr(CognitoIdpResponse, name)
         setattr(CognitoIdpResponse, name, replacement)
+    # Actions moto lacks: methods of the response class are what moto dispatches to.
+    CognitoIdpResponse.get_tokens_from_refresh_token = _get_tokens_from_refresh_token  # type: ignore[attr-defined]
+    CognitoIdpResponse.revoke_token = _revoke_token  # type: ignore[attr-defined]
+    # The JWKS and OpenID configuration URLs: moto looks its url_paths up per request (in
+    # process) and when its server first serves cognito-idp, which is after this.
+    _originals["jwks"] = CognitoIdpJsonWebKeyResponse.serve_json_web_key
+    _originals["openid"] = CognitoIdpOpenIdConfigurationResponse.serve_openid_configuration
+    for pattern, handler in list(urls.url_paths.items()):
+        if handler is _originals["jwks"]:
+            urls.url_paths[pattern] = _serve_jwks
+        elif handler is _originals["openid"]:
+            urls.url_paths[pattern] = _serve_openid_configuration

@@ -1,23 +1,28 @@
-"""A local Cognito user pool whose CUSTOM_AUTH sign-ins run the template's triggers.
+"""A local Cognito user pool whose sign-ins run the template's triggers, and which refuses what
+Cognito refuses.
 
-moto keeps the users, the app clients and the tokens (real RS256 JWTs, with a JWKS); this
-module runs the custom-authentication conversation moto lacks, as
-``shared/COGNITO_CONTRACT.md`` describes it: Define with the session so far; Create when Define
-asks for CUSTOM_CHALLENGE; the public parameters plus USERNAME back to the client; Verify with
-the private parameters, the answer and the respond call's ClientMetadata; one ChallengeResult
-per completed round; Define again. Password first (SRP_A) is checked with real SRP.
+moto keeps the users and the app clients; this module runs every sign-in of the pool's app
+clients itself, as ``shared/COGNITO_CONTRACT.md`` describes Cognito:
+
+- ``CUSTOM_AUTH``: Define with the session so far; Create when Define asks for CUSTOM_CHALLENGE;
+  the public parameters plus USERNAME back to the client; Verify with the private parameters,
+  the answer and the respond call's ClientMetadata; one ChallengeResult per completed round;
+  Define again. Password first (``CHALLENGE_NAME=SRP_A``) is checked with real SRP.
+- ``USER_SRP_AUTH``, ``USER_PASSWORD_AUTH``, ``ADMIN_USER_PASSWORD_AUTH``: the password checked
+  for real, on a client that allows them (they run no trigger).
+- ``REFRESH_TOKEN_AUTH``, GetTokensFromRefreshToken, RevokeToken and sign-out.
+
+An AuthFlow the app client does not allow (its ExplicitAuthFlows) is refused with Cognito's
+InvalidParameterException. The tokens come from :mod:`custom_auth_local.token_issuer`, signed
+with a key made for this pool.
 """
 
-import hashlib
 import hmac
 import secrets
-import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -26,53 +31,71 @@ from moto.cognitoidp.models import (
     CognitoIdpUser,
     CognitoIdpUserPool,
     CognitoIdpUserPoolClient,
+    UserStatus,
     cognitoidp_backends,
 )
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from custom_auth.challenge_responses import secret_hash
-from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
 from custom_auth_local import cognito_errors as errors
 from custom_auth_local import srp
+from custom_auth_local.auth_flows import allowed_settings, check_flow
 from custom_auth_local.invoke import LocalFunction
+from custom_auth_local.passwords import Passwords, password_matches
 from custom_auth_local.sessions import SessionStore
 from custom_auth_local.template import LOCAL_REGION, Template, TemplateError
+from custom_auth_local.token_issuer import ClientTokenSettings, Principal, TokenIssuer
+from custom_auth_local.trigger_calls import (
+    TRIGGER_TIMEOUT_SECONDS,
+    TRIGGERS,
+    Caller,
+    TriggerCalls,
+    flag,
+    string_map,
+)
 
-TRIGGERS = ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse")
-#: Each LambdaConfig trigger's triggerSource.
-SOURCES = {
-    "DefineAuthChallenge": TriggerSource.DEFINE_AUTH_CHALLENGE,
-    "CreateAuthChallenge": TriggerSource.CREATE_AUTH_CHALLENGE,
-    "VerifyAuthChallengeResponse": TriggerSource.VERIFY_AUTH_CHALLENGE_RESPONSE,
-}
-#: Cognito waits this long for a trigger, and tries this many times.
-TRIGGER_TIMEOUT_SECONDS = 5.0
-TRIGGER_TRIES = 3
-#: How far a PASSWORD_VERIFIER TIMESTAMP may be from the pool's clock.
-TIMESTAMP_TOLERANCE_SECONDS = 300
+#: The app client settings the local pool takes from the template.
+CLIENT_SETTINGS = (
+    "ClientName",
+    "ExplicitAuthFlows",
+    "PreventUserExistenceErrors",
+    "AuthSessionValidity",
+    "GenerateSecret",
+    "EnableTokenRevocation",
+    "RefreshTokenRotation",
+    "IdTokenValidity",
+    "AccessTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+)
+_NUMBERS = ("AuthSessionValidity", "IdTokenValidity", "AccessTokenValidity", "RefreshTokenValidity")
 
 
 @dataclass
 class Conversation:
     """One sign-in, between the calls of the client."""
 
+    flow: str  # CUSTOM_AUTH or USER_SRP_AUTH
     client_id: str
     user_name: str
     names: frozenset[str]
     user_not_found: bool
-    attributes: dict[str, str]
+    attributes: dict[str, str] = field(repr=False)
     session: list[dict[str, Any]] = field(default_factory=list)
     challenge: str | None = None
-    private: dict[str, str] = field(default_factory=dict)
-    metadata: str | None = None
-    srp_a: str | None = None
-    srp_challenge: srp.ServerChallenge | None = None
+    private: dict[str, str] = field(default_factory=dict, repr=False)
+    metadata: str | None = field(default=None, repr=False)
+    srp_a: str | None = field(default=None, repr=False)
+    srp_challenge: srp.ServerChallenge | None = field(default=None, repr=False)
 
 
 class LocalUserPool:
     """The template's user pool and app client, in moto, with the triggers wired.
 
     Create it inside moto (``local_user_pool()`` does that, with the stand-ins and outbox).
+    ``issuer_base`` is where the pool is served (``custom-auth serve``'s endpoint): its tokens'
+    ``iss`` is then ``<issuer_base>/<pool id>``, where the pool's JWKS is, as on AWS.
     """
 
     def __init__(
@@ -82,18 +105,12 @@ class LocalUserPool:
         env_overrides: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
         trigger_timeout: float = TRIGGER_TIMEOUT_SECONDS,
+        issuer_base: str | None = None,
     ) -> None:
         self.template = template
         self.clock = clock
-        self.trigger_timeout = trigger_timeout
         self.region = LOCAL_REGION
         self.sessions: SessionStore[Conversation] = SessionStore(clock)
-        #: Every trigger invocation, in order: for tests and benchmarks.
-        self.invocations: list[str] = []
-        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="trigger")
-        self._salts: dict[str, str] = {}
-        self._decoy_key = secrets.token_bytes(32)
-        self._lock = threading.Lock()
 
         pools = template.resources_of_type("AWS::Cognito::UserPool")
         clients = template.resources_of_type("AWS::Cognito::UserPoolClient")
@@ -104,39 +121,76 @@ class LocalUserPool:
             )
         [pool_logical_id], [client_logical_id] = pools, clients
         pool_props = template.properties(
-            pool_logical_id, "UserPoolName", "UsernameAttributes", "LambdaConfig"
+            pool_logical_id,
+            "UserPoolName",
+            "UsernameAttributes",
+            "LambdaConfig",
+            "MfaConfiguration",
         )
-        client_props = template.properties(
-            client_logical_id,
-            "ClientName",
-            "ExplicitAuthFlows",
-            "PreventUserExistenceErrors",
-            "AuthSessionValidity",
-            "GenerateSecret",
+        client_props = template.properties(client_logical_id, *CLIENT_SETTINGS)
+        try:
+            allowed = allowed_settings(client_props.get("ExplicitAuthFlows"))
+        except ValueError as error:
+            raise TemplateError(f"{client_logical_id}: {error}") from None
+        rotation = client_props.get("RefreshTokenRotation") or {}
+        if rotation.get("Feature") == "ENABLED" and "ALLOW_REFRESH_TOKEN_AUTH" in allowed:
+            raise TemplateError(
+                f"{client_logical_id}: RefreshTokenRotation ENABLED cannot go with "
+                "ALLOW_REFRESH_TOKEN_AUTH (Cognito refreshes rotating tokens with "
+                "GetTokensFromRefreshToken only)"
+            )
+        self.triggers = TriggerCalls(
+            {
+                trigger: LocalFunction(template.function(_function_of(arn)), env_overrides)
+                for trigger, arn in pool_props.get("LambdaConfig", {}).items()
+                if trigger in TRIGGERS
+            },
+            trigger_timeout,
         )
-        self.functions = {
-            trigger: LocalFunction(template.function(_function_of(arn)), env_overrides)
-            for trigger, arn in pool_props.get("LambdaConfig", {}).items()
-            if trigger in TRIGGERS
-        }
         cognito = boto3.client("cognito-idp", region_name=self.region)
         created = cognito.create_user_pool(
             PoolName=pool_props.get("UserPoolName", "custom-auth-local"),
             UsernameAttributes=pool_props.get("UsernameAttributes", []),
             LambdaConfig=pool_props.get("LambdaConfig", {}),
+            MfaConfiguration=pool_props.get("MfaConfiguration", "OFF"),
         )
         self.user_pool_id: str = created["UserPool"]["Id"]
+        settings = {
+            key: _client_setting(key, value)
+            for key, value in client_props.items()
+            if key not in ("ClientName", "GenerateSecret")
+        }
         client = cognito.create_user_pool_client(
             UserPoolId=self.user_pool_id,
             ClientName=client_props.get("ClientName", "custom-auth-local"),
-            ExplicitAuthFlows=client_props.get("ExplicitAuthFlows", []),
-            PreventUserExistenceErrors=client_props.get("PreventUserExistenceErrors", "LEGACY"),
-            AuthSessionValidity=int(client_props.get("AuthSessionValidity", 3)),
             GenerateSecret=str(client_props.get("GenerateSecret", "false")).lower() == "true",
+            **settings,
         )["UserPoolClient"]
         self.client_id: str = client["ClientId"]
         self.client_secret: str | None = client.get("ClientSecret")
         self.cognito = cognito
+        self.passwords = Passwords(self.user_pool_id, clock)
+        self._nobody_key = secrets.token_bytes(32)
+        # PASSWORD_VERIFIER answers may come without the Session (pycognito sends none): Cognito
+        # knows the sign-in by its SECRET_BLOCK, as unguessable as a session string.
+        self._sessions_by_secret_block: dict[str, str] = {}
+        self.tokens = TokenIssuer(self.user_pool_id, self.region, clock, issuer_base)
+
+    @property
+    def explicit_auth_flows(self) -> frozenset[str]:
+        """What the template's app client allows (Cognito's default if it names nothing)."""
+        config = self._client(self.client_id).extended_config
+        return allowed_settings(config.get("ExplicitAuthFlows"))
+
+    @property
+    def functions(self) -> Mapping[str, LocalFunction]:
+        """The pool's triggers: LambdaConfig name → function."""
+        return self.triggers.functions
+
+    @property
+    def invocations(self) -> list[str]:
+        """Every trigger invocation, in order: for tests and benchmarks."""
+        return self.triggers.invocations
 
     # --- users ------------------------------------------------------------------------------------
 
@@ -149,7 +203,7 @@ class LocalUserPool:
     ) -> str:
         """A confirmed user; returns the username Cognito gave it (a UUID when the pool signs
         in by email or phone). ``username`` that looks like an email or phone number is also
-        set as that attribute."""
+        set as that attribute, verified."""
         attrs = dict(attributes or {})
         if "@" in username:
             attrs.setdefault("email", username)
@@ -192,67 +246,117 @@ class LocalUserPool:
             raise errors.CognitoError("ResourceNotFoundException", f"Client {client_id} not found.")
         return client
 
-    def _login_name(self, conversation: Conversation) -> str:
-        # moto's tokens take the sign-in name: in a pool that signs in by email, the email
-        # (it becomes the ID token's email claim; sub and username come from the user).
-        user = self._user(conversation.user_name)
-        if user is not None and "email" in self._pool.extended_config.get("UsernameAttributes", []):
-            return str(user.attribute_lookup.get("email", conversation.user_name))
-        return conversation.user_name
-
     def _user(self, username: str) -> CognitoIdpUser | None:
         user: CognitoIdpUser | None = self._pool._get_user(username)  # moto's alias-aware lookup
         return user
 
-    # --- the conversation -------------------------------------------------------------------------
+    def _hides_unknown_users(self, client: CognitoIdpUserPoolClient) -> bool:
+        return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+    def _unknown_user_id(self, username: str) -> str:
+        """The internal name an unknown user gets: a UUID, the same for the same name and pool,
+        as Cognito answers USER_SRP_AUTH for nobody (its triggers never see the name typed)."""
+        digest = hmac.digest(self._nobody_key, username.encode(), "sha256")
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+
+    # --- InitiateAuth -----------------------------------------------------------------------------
 
     def initiate(
         self,
         client_id: str,
+        auth_flow: str,
         auth_parameters: Mapping[str, str],
         *,
+        admin: bool = False,
         user_pool_id: str | None = None,
     ) -> dict[str, Any]:
-        """InitiateAuth / AdminInitiateAuth with AuthFlow=CUSTOM_AUTH.
+        """InitiateAuth (``admin=False``) or AdminInitiateAuth, any AuthFlow.
 
         ClientMetadata of this call is not given to the triggers, as Cognito does not.
         """
-        if user_pool_id is not None and user_pool_id != self.user_pool_id:
+        if admin and user_pool_id != self.user_pool_id:
             raise errors.CognitoError(
                 "ResourceNotFoundException", f"User pool {user_pool_id} does not exist."
             )
         client = self._client(client_id)
-        config = client.extended_config
-        if "ALLOW_CUSTOM_AUTH" not in config.get("ExplicitAuthFlows", []):
-            raise errors.invalid_parameter("CUSTOM_AUTH flow not enabled for this client")
-        username = auth_parameters.get("USERNAME")
-        if not username:
-            raise errors.invalid_parameter("Missing required parameter USERNAME")
+        check_flow(
+            auth_flow,
+            allowed_settings(client.extended_config.get("ExplicitAuthFlows")),
+            admin=admin,
+        )
+        if auth_flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            return self._refresh_token_auth(client, auth_parameters)
+        if auth_flow == "USER_AUTH":
+            raise errors.not_emulated("choice-based sign-in (USER_AUTH)")
+        username = _required(auth_parameters, "USERNAME")
         self._check_secret_hash(client, username, auth_parameters.get("SECRET_HASH"))
+        if auth_flow == "CUSTOM_AUTH":
+            return self._start_custom_auth(client, username, auth_parameters)
+        if auth_flow == "USER_SRP_AUTH":
+            return self._start_user_srp_auth(client, username, auth_parameters)
+        return self._password_auth(client, username, _required(auth_parameters, "PASSWORD"))
 
+    def _signing_in(
+        self, client: CognitoIdpUserPoolClient, username: str
+    ) -> tuple[CognitoIdpUser | None, str]:
+        """The user ``username`` names (None if unknown, when the client hides that) and the
+        name the challenges show."""
         user = self._user(username)
         if user is None:
-            if config.get("PreventUserExistenceErrors") != "ENABLED":
+            if not self._hides_unknown_users(client):
                 raise errors.user_not_found()
-            conversation = Conversation(client_id, username, frozenset({username}), True, {})
-        else:
-            if not user.enabled:
-                raise errors.not_authorized("User is disabled.")
-            if user.status == "UNCONFIRMED":
-                raise errors.CognitoError("UserNotConfirmedException", "User is not confirmed.")
-            attributes = {a["Name"]: a["Value"] for a in user.attributes}
-            attributes["cognito:user_status"] = user.status
-            conversation = Conversation(
-                client_id, user.username, frozenset({user.username, username}), False, attributes
-            )
+            return None, self._unknown_user_id(username)
+        if not user.enabled:
+            raise errors.not_authorized("User is disabled.")
+        if user.status == UserStatus.UNCONFIRMED:
+            raise errors.user_not_confirmed()
+        return user, user.username
 
-        if auth_parameters.get("CHALLENGE_NAME") == "SRP_A":
-            srp_a = auth_parameters.get("SRP_A")
-            if not srp_a:
-                raise errors.invalid_parameter("Missing required parameter SRP_A")
-            conversation.srp_a = srp_a
+    def _conversation(
+        self, flow: str, client: CognitoIdpUserPoolClient, username: str
+    ) -> Conversation:
+        user, name = self._signing_in(client, username)
+        if user is None:
+            return Conversation(flow, client.id, name, frozenset({name, username}), True, {})
+        attributes = {a["Name"]: a["Value"] for a in user.attributes}
+        attributes["cognito:user_status"] = user.status
+        return Conversation(flow, client.id, name, frozenset({name, username}), False, attributes)
+
+    def _start_custom_auth(
+        self, client: CognitoIdpUserPoolClient, username: str, parameters: Mapping[str, str]
+    ) -> dict[str, Any]:
+        conversation = self._conversation("CUSTOM_AUTH", client, username)
+        if parameters.get("CHALLENGE_NAME") == "SRP_A":
+            conversation.srp_a = _required(parameters, "SRP_A")
             conversation.session.append(_round("SRP_A", True, None))
         return self._next(conversation, client_metadata=None)
+
+    def _start_user_srp_auth(
+        self, client: CognitoIdpUserPoolClient, username: str, parameters: Mapping[str, str]
+    ) -> dict[str, Any]:
+        srp_a = _required(parameters, "SRP_A")
+        conversation = self._conversation("USER_SRP_AUTH", client, username)
+        conversation.srp_a = srp_a
+        return self._password_challenge(conversation)
+
+    def _password_auth(
+        self, client: CognitoIdpUserPoolClient, username: str, password: str
+    ) -> dict[str, Any]:
+        """USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH: the password, checked."""
+        user = self._user(username)
+        if user is None:
+            if not self._hides_unknown_users(client):
+                raise errors.user_not_found()
+            raise errors.not_authorized()
+        if not password_matches(password, user.password):
+            raise errors.not_authorized()
+        if not user.enabled:
+            raise errors.not_authorized("User is disabled.")
+        if user.status == UserStatus.UNCONFIRMED:
+            raise errors.user_not_confirmed()
+        return self._signed_in(client, user, password_flow=True)
+
+    # --- RespondToAuthChallenge -------------------------------------------------------------------
 
     def respond(
         self,
@@ -261,19 +365,29 @@ class LocalUserPool:
         session: str | None,
         responses: Mapping[str, str],
         client_metadata: Mapping[str, str] | None,
+        *,
+        admin: bool = False,
+        user_pool_id: str | None = None,
     ) -> dict[str, Any]:
-        """RespondToAuthChallenge / AdminRespondToAuthChallenge for this pool's sessions."""
+        """RespondToAuthChallenge (``admin=False``) / AdminRespondToAuthChallenge."""
+        if admin and user_pool_id != self.user_pool_id:
+            raise errors.CognitoError(
+                "ResourceNotFoundException", f"User pool {user_pool_id} does not exist."
+            )
+        if challenge_name == "PASSWORD_VERIFIER":
+            block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
+            known = self._sessions_by_secret_block.pop(block, None)
+            session = session or known
         conversation = self.sessions.take(session)
         if conversation.client_id != client_id:
-            raise errors.not_authorized("Invalid session for the user.")
+            raise errors.invalid_session()
         if challenge_name != conversation.challenge:
             raise errors.invalid_parameter(f"Invalid challenge name {challenge_name}")
-        username = responses.get("USERNAME")
-        if not username:
-            raise errors.invalid_parameter("Missing required parameter USERNAME")
+        username = _required(responses, "USERNAME")
         if username not in conversation.names:
             raise errors.not_authorized()
-        self._check_secret_hash(self._client(client_id), username, responses.get("SECRET_HASH"))
+        client = self._client(client_id)
+        self._check_secret_hash(client, username, responses.get("SECRET_HASH"))
 
         if challenge_name == "CUSTOM_CHALLENGE":
             answer = responses.get("ANSWER")
@@ -281,32 +395,41 @@ class LocalUserPool:
                 raise errors.invalid_parameter("Missing required parameter ANSWER")
             correct = self._verify(conversation, answer, client_metadata)
             conversation.session.append(_round("CUSTOM_CHALLENGE", correct, conversation.metadata))
-        else:  # PASSWORD_VERIFIER
-            proven = self._password_proven(conversation, responses)
-            conversation.session.append(_round("PASSWORD_VERIFIER", proven, None))
+            return self._next(conversation, client_metadata)
+        # PASSWORD_VERIFIER
+        proven = self._password_proven(conversation, responses)
+        if conversation.flow == "USER_SRP_AUTH":
+            user = None if conversation.user_not_found else self._user(conversation.user_name)
+            if not proven or user is None:
+                raise errors.not_authorized()
+            return self._signed_in(client, user, password_flow=True)
+        conversation.session.append(_round("PASSWORD_VERIFIER", proven, None))
         return self._next(conversation, client_metadata)
 
     def _next(
         self, conversation: Conversation, client_metadata: Mapping[str, str] | None
     ) -> dict[str, Any]:
-        response = self._call("DefineAuthChallenge", conversation, client_metadata, {})
-        issue = _flag(response, "issueTokens")
-        fail = _flag(response, "failAuthentication")
+        request = {"session": [dict(entry) for entry in conversation.session]}
+        response = self._call("DefineAuthChallenge", conversation, request, client_metadata)
+        issue = flag(response, "issueTokens")
+        fail = flag(response, "failAuthentication")
         name = response.get("challengeName")
         if name is not None and not isinstance(name, str):
             raise errors.lambda_unreadable()
         if fail:
             raise errors.not_authorized()
         if issue:
-            if conversation.user_not_found:
+            user = None if conversation.user_not_found else self._user(conversation.user_name)
+            if user is None:
                 raise errors.not_authorized()
-            tokens: dict[str, Any] = self._backend._log_user_in(  # moto's own tokens
-                self._pool, self._client(conversation.client_id), self._login_name(conversation)
-            )
-            return tokens
+            return self._signed_in(self._client(conversation.client_id), user)
         if name == "CUSTOM_CHALLENGE":
             return self._custom_challenge(conversation, client_metadata)
         if name == "PASSWORD_VERIFIER":
+            if conversation.srp_a is None:
+                raise errors.invalid_parameter(
+                    "PASSWORD_VERIFIER needs a sign-in started with SRP_A"
+                )
             return self._password_challenge(conversation)
         if name is None:
             raise errors.lambda_unreadable()
@@ -315,10 +438,13 @@ class LocalUserPool:
     def _custom_challenge(
         self, conversation: Conversation, client_metadata: Mapping[str, str] | None
     ) -> dict[str, Any]:
-        extra = {"challengeName": "CUSTOM_CHALLENGE"}
-        response = self._call("CreateAuthChallenge", conversation, client_metadata, extra)
-        public = _string_map(response.get("publicChallengeParameters"))
-        private = _string_map(response.get("privateChallengeParameters"))
+        request = {
+            "challengeName": "CUSTOM_CHALLENGE",
+            "session": [dict(entry) for entry in conversation.session],
+        }
+        response = self._call("CreateAuthChallenge", conversation, request, client_metadata)
+        public = string_map(response.get("publicChallengeParameters"))
+        private = string_map(response.get("privateChallengeParameters"))
         metadata = response.get("challengeMetadata")
         if metadata is not None and not isinstance(metadata, str):
             raise errors.lambda_unreadable()
@@ -327,13 +453,12 @@ class LocalUserPool:
         return self._challenge(conversation, {**public, "USERNAME": conversation.user_name})
 
     def _password_challenge(self, conversation: Conversation) -> dict[str, Any]:
-        if conversation.srp_a is None:
-            raise errors.invalid_parameter("PASSWORD_VERIFIER needs a sign-in started with SRP_A")
-        salt, verifier = self._srp_record(conversation)
-        challenge = srp.ServerChallenge.start(verifier, salt)
+        user = None if conversation.user_not_found else self._user(conversation.user_name)
+        password = None if user is None else user.password
+        challenge = self.passwords.challenge(conversation.user_name, password)
         conversation.challenge = "PASSWORD_VERIFIER"
         conversation.srp_challenge = challenge
-        return self._challenge(
+        presented = self._challenge(
             conversation,
             {
                 "SALT": challenge.salt_hex,
@@ -343,6 +468,17 @@ class LocalUserPool:
                 "USERNAME": conversation.user_name,
             },
         )
+        self._sessions_by_secret_block[challenge.secret_block] = presented["Session"]
+        return presented
+
+    def _password_proven(self, conversation: Conversation, responses: Mapping[str, str]) -> bool:
+        challenge = conversation.srp_challenge
+        if challenge is None or conversation.srp_a is None:
+            return False
+        proven = self.passwords.proven(
+            challenge, conversation.srp_a, conversation.user_name, responses
+        )
+        return proven and not conversation.user_not_found
 
     def _challenge(self, conversation: Conversation, parameters: dict[str, str]) -> dict[str, Any]:
         config = self._client(conversation.client_id).extended_config
@@ -356,8 +492,8 @@ class LocalUserPool:
     def _verify(
         self, conversation: Conversation, answer: str, client_metadata: Mapping[str, str] | None
     ) -> bool:
-        extra = {"privateChallengeParameters": conversation.private, "challengeAnswer": answer}
-        response = self._call("VerifyAuthChallengeResponse", conversation, client_metadata, extra)
+        request = {"privateChallengeParameters": conversation.private, "challengeAnswer": answer}
+        response = self._call("VerifyAuthChallengeResponse", conversation, request, client_metadata)
         correct = response.get("answerCorrect")
         if correct is None:
             return False
@@ -365,107 +501,132 @@ class LocalUserPool:
             raise errors.lambda_unreadable()
         return correct
 
-    # --- SRP --------------------------------------------------------------------------------------
-
-    def _srp_record(self, conversation: Conversation) -> tuple[str, int]:
-        """The user's salt and verifier; for an unknown user, a decoy no password matches."""
-        user = None if conversation.user_not_found else self._user(conversation.user_name)
-        if user is None or user.password is None:
-            # Keyed on the name: as stable from one sign-in to the next as a real user's salt,
-            # and as random-looking, so the salt cannot tell that nobody is there.
-            name = conversation.user_name.encode()
-            salt = hmac.new(self._decoy_key, name, hashlib.sha256).hexdigest()[:32]
-            decoy_password = secrets.token_hex(16)
-            return salt, srp.verifier(
-                self.user_pool_id, conversation.user_name, decoy_password, salt
-            )
-        with self._lock:
-            salt = self._salts.setdefault(user.username, secrets.token_hex(16))
-        return salt, srp.verifier(self.user_pool_id, user.username, user.password, salt)
-
-    def _password_proven(self, conversation: Conversation, responses: Mapping[str, str]) -> bool:
-        challenge = conversation.srp_challenge
-        needed = ("PASSWORD_CLAIM_SIGNATURE", "PASSWORD_CLAIM_SECRET_BLOCK", "TIMESTAMP")
-        missing = [key for key in needed if not responses.get(key)]
-        if missing:
-            raise errors.invalid_parameter(f"Missing required parameter {missing[0]}")
-        if challenge is None or conversation.srp_a is None or conversation.user_not_found:
-            return False
-        if responses["PASSWORD_CLAIM_SECRET_BLOCK"] != challenge.secret_block:
-            return False
-        try:
-            stamp = datetime.strptime(responses["TIMESTAMP"], srp.TIMESTAMP_FORMAT).replace(
-                tzinfo=UTC
-            )
-        except ValueError:
-            raise errors.invalid_parameter("TIMESTAMP is not in Cognito's format") from None
-        if abs(stamp.timestamp() - self.clock()) > TIMESTAMP_TOLERANCE_SECONDS:
-            return False
-        return challenge.check(
-            conversation.srp_a,
-            self.user_pool_id,
-            conversation.user_name,
-            responses["TIMESTAMP"],
-            responses["PASSWORD_CLAIM_SIGNATURE"],
-        )
-
-    # --- triggers ---------------------------------------------------------------------------------
-
-    def _event(
-        self,
-        trigger: str,
-        conversation: Conversation,
-        client_metadata: Mapping[str, str] | None,
-        extra: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        request: dict[str, Any] = {"userAttributes": dict(conversation.attributes)}
-        if trigger != "VerifyAuthChallengeResponse":
-            request["session"] = [dict(entry) for entry in conversation.session]
-        request.update(extra)
-        if client_metadata is not None:
-            request["clientMetadata"] = dict(client_metadata)
-        request["userNotFound"] = conversation.user_not_found
-        return {
-            "version": "1",
-            "region": self.region,
-            "userPoolId": self.user_pool_id,
-            "userName": conversation.user_name,
-            "callerContext": {
-                "awsSdkVersion": "aws-sdk-unknown-unknown",
-                "clientId": conversation.client_id,
-            },
-            "triggerSource": SOURCES[trigger].value,
-            "request": request,
-            "response": dict(UNFILLED_RESPONSES[SOURCES[trigger]]),
-        }
-
     def _call(
         self,
         trigger: str,
         conversation: Conversation,
+        request: Mapping[str, Any],
         client_metadata: Mapping[str, str] | None,
-        extra: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """Invoke a trigger as Cognito does: retried on timeout, its errors mapped."""
-        function = self.functions.get(trigger)
-        if function is None:
-            raise errors.invalid_parameter(f"the pool has no {trigger} trigger")
-        event = self._event(trigger, conversation, client_metadata, extra)
-        for _ in range(TRIGGER_TRIES):
-            self.invocations.append(trigger)
-            future = self._executor.submit(function.invoke, event)
-            try:
-                invocation = future.result(timeout=self.trigger_timeout)
-            except FutureTimeout:
+        caller = Caller(
+            user_pool_id=self.user_pool_id,
+            region=self.region,
+            client_id=conversation.client_id,
+            user_name=conversation.user_name,
+            user_attributes=conversation.attributes,
+            user_not_found=conversation.user_not_found,
+        )
+        return self.triggers.call(trigger, caller, request, client_metadata)
+
+    # --- tokens -----------------------------------------------------------------------------------
+
+    def _signed_in(
+        self, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, *, password_flow: bool = False
+    ) -> dict[str, Any]:
+        """The tokens of a completed sign-in."""
+        if password_flow:
+            self._refuse_what_is_not_emulated(user)
+        result = self.tokens.sign_in(self._token_settings(client), self._principal(client, user))
+        self._pool.access_tokens[result["AccessToken"]] = (client.id, user.username)
+        return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+    def _refuse_what_is_not_emulated(self, user: CognitoIdpUser) -> None:
+        # After a password, Cognito may ask for more; the local pool never skips it.
+        if user.status == UserStatus.RESET_REQUIRED:
+            raise errors.CognitoError(
+                "PasswordResetRequiredException", "Password reset required for the user"
+            )
+        if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+            raise errors.not_emulated("the NEW_PASSWORD_REQUIRED challenge")
+        if (
+            self._pool.mfa_config != "OFF"
+            or user.sms_mfa_enabled
+            or user.software_token_mfa_enabled
+        ):
+            raise errors.not_emulated("multi-factor authentication after a password")
+
+    def _token_settings(self, client: CognitoIdpUserPoolClient) -> ClientTokenSettings:
+        return ClientTokenSettings.from_config(client.id, client.extended_config)
+
+    def _principal(self, client: CognitoIdpUserPoolClient, user: CognitoIdpUser) -> Principal:
+        readable = client.extended_config.get("ReadAttributes")
+        claims: dict[str, Any] = {}
+        for name, value in user.attribute_lookup.items():
+            if name == "sub" or (readable and name not in readable):
                 continue
-            if invocation.error is not None:
-                raise errors.lambda_failed(trigger, str(invocation.error))
-            result = invocation.result
-            if not isinstance(result, dict) or not isinstance(result.get("response"), dict):
-                raise errors.lambda_unreadable()
-            response: dict[str, Any] = result["response"]
-            return response
-        raise errors.lambda_timed_out(trigger, self.trigger_timeout, TRIGGER_TRIES)
+            # The ID token carries the verified flags as booleans, the rest as strings.
+            claims[name] = value.lower() == "true" if name.endswith("_verified") else value
+        return Principal(
+            username=user.username,
+            sub=user.id,
+            id_claims=claims,
+            groups=tuple(sorted(group.group_name for group in user.groups)),
+        )
+
+    def _live_user(self, username: str) -> CognitoIdpUser:
+        user = self._user(username)
+        if user is None:
+            raise errors.not_authorized("User does not exist.")
+        if not user.enabled:
+            raise errors.not_authorized("User is disabled.")
+        return user
+
+    def _refresh_token_auth(
+        self, client: CognitoIdpUserPoolClient, parameters: Mapping[str, str]
+    ) -> dict[str, Any]:
+        refresh_token = _required(parameters, "REFRESH_TOKEN")
+        origin = self.tokens.origin_of_refresh_token(client.id, refresh_token)
+        self._check_secret_hash(client, origin.username, parameters.get("SECRET_HASH"))
+        result = self._renew(client, refresh_token, origin.username, rotate=False)
+        return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+    def get_tokens_from_refresh_token(
+        self, client_id: str, refresh_token: str | None, client_secret: str | None
+    ) -> dict[str, Any]:
+        """GetTokensFromRefreshToken: new ID and access tokens, and a new refresh token when
+        the client rotates them."""
+        client = self._client(client_id)
+        self._check_client_secret(client, client_secret)
+        token = _required({"RefreshToken": refresh_token or ""}, "RefreshToken")
+        origin = self.tokens.origin_of_refresh_token(client.id, token)
+        rotate = self._token_settings(client).rotation_enabled
+        return {"AuthenticationResult": self._renew(client, token, origin.username, rotate=rotate)}
+
+    def _renew(
+        self, client: CognitoIdpUserPoolClient, refresh_token: str, username: str, *, rotate: bool
+    ) -> dict[str, Any]:
+        user = self._live_user(username)
+        result = self.tokens.renew(
+            self._token_settings(client),
+            refresh_token,
+            self._principal(client, user),
+            rotate=rotate,
+        )
+        self._pool.access_tokens[result["AccessToken"]] = (client.id, user.username)
+        return result
+
+    def revoke_token(self, client_id: str, token: str | None, client_secret: str | None) -> None:
+        """RevokeToken: the refresh token, and every access token renewed from it."""
+        client = self._client(client_id)
+        self._check_client_secret(client, client_secret)
+        if not self._token_settings(client).revocation_enabled:
+            raise errors.CognitoError(
+                "UnsupportedOperationException", "Token revocation is not enabled for this client"
+            )
+        self.tokens.revoke(client.id, _required({"Token": token or ""}, "Token"))
+
+    def user_of_access_token(self, access_token: str) -> str:
+        """The username a live access token of this pool is for; NotAuthorizedException if it
+        is expired, revoked, forged or the user is gone or disabled."""
+        origin = self.tokens.access_token_origin(access_token)
+        return self._live_user(origin.username).username
+
+    def sign_out(self, username: str) -> None:
+        """GlobalSignOut / AdminUserGlobalSignOut: every token of the user, revoked."""
+        user = self._user(username)
+        self.tokens.sign_out(user.username if user is not None else username)
+
+    # --- secrets ----------------------------------------------------------------------------------
 
     def _check_secret_hash(
         self, client: CognitoIdpUserPoolClient, username: str, given: str | None
@@ -477,35 +638,43 @@ class LocalUserPool:
                 f"Client {client.id} is configured for secret but secret was not received"
             )
         expected = secret_hash(username, client.id, client.secret)
-        if not hmac.compare_digest(expected, given):
+        if not hmac.compare_digest(expected.encode(), given.encode()):
+            raise errors.not_authorized(f"Unable to verify secret hash for client {client.id}")
+
+    def _check_client_secret(self, client: CognitoIdpUserPoolClient, given: str | None) -> None:
+        if not client.generate_secret:
+            return
+        if not given or not hmac.compare_digest(given.encode(), client.secret.encode()):
             raise errors.not_authorized(f"Unable to verify secret hash for client {client.id}")
 
     def close(self) -> None:
         """Stop the trigger threads."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.triggers.close()
+
+
+def _required(parameters: Mapping[str, str], key: str) -> str:
+    value = parameters.get(key)
+    if not value:
+        raise errors.invalid_parameter(f"Missing required parameter {key}")
+    return value
 
 
 def _round(name: str, result: bool, metadata: str | None) -> dict[str, Any]:
     return {"challengeName": name, "challengeResult": result, "challengeMetadata": metadata}
 
 
-def _flag(response: Mapping[str, Any], key: str) -> bool:
-    value = response.get(key)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise errors.lambda_unreadable()
+def _client_setting(key: str, value: Any) -> Any:
+    # The template gives numbers as strings, as CloudFormation does; boto3 wants them typed.
+    if key in _NUMBERS:
+        return int(value)
+    if key == "EnableTokenRevocation":
+        return str(value).lower() == "true"
+    if key == "RefreshTokenRotation" and isinstance(value, dict):
+        rotation = dict(value)
+        if "RetryGracePeriodSeconds" in rotation:
+            rotation["RetryGracePeriodSeconds"] = int(rotation["RetryGracePeriodSeconds"])
+        return rotation
     return value
-
-
-def _string_map(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise errors.lambda_unreadable()
-    return dict(value)
 
 
 def _function_of(arn: Any) -> str:

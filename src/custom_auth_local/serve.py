@@ -42,6 +42,7 @@ def stack_description(
         "region": stack.region,
         "user_pool_id": stack.user_pool_id,
         "client_id": stack.client_id,
+        "explicit_auth_flows": sorted(stack.pool.explicit_auth_flows),
         "users": dict(users),
         "outbox": str(stack.outbox.directory),
     }
@@ -74,6 +75,7 @@ def serve(
         parameter_overrides=parameter_overrides,
         env_overrides=env_overrides,
         outbox=outbox,
+        endpoint_url=endpoint_url,
     ) as stack:
         created = {user: stack.create_user(user) for user in users}
         server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from custom_auth_local.cognito_errors import CognitoError, not_authorized
+from custom_auth_local.cognito_errors import invalid_session, not_authorized
 
 T = TypeVar("T")
 #: Session strings are this long: inside the model's 20 to 4096 characters, opaque.
@@ -39,24 +39,19 @@ class SessionStore(Generic[T]):
             self._entries[token] = _Entry(state, self._clock() + validity_minutes * 60)
         return token
 
-    def knows(self, token: str | None) -> bool:
-        """Whether ``token`` was issued here (spent or not)."""
-        return token is not None and token in self._entries
-
     def take(self, token: str | None) -> T:
         """The state of ``token``, which is spent from now on.
 
-        An unknown, spent or expired session raises NotAuthorizedException, as Cognito does.
+        An unknown, spent or expired session raises NotAuthorizedException with Cognito's
+        message for each.
         """
         with self._lock:
             entry = self._entries.get(token or "")
-            if entry is None or entry.spent:
-                raise _invalid()
+            if entry is None:
+                raise invalid_session()
+            if entry.spent:
+                raise not_authorized("Invalid session for the user, session can only be used once.")
             entry.spent = True
             if self._clock() > entry.expires_at:
                 raise not_authorized("Invalid session for the user, session is expired.")
             return entry.state
-
-
-def _invalid() -> CognitoError:
-    return not_authorized("Invalid session for the user.")

@@ -10,9 +10,10 @@ from typing import Any
 import boto3
 
 from custom_auth_local import moto_hooks
-from custom_auth_local.pool import TRIGGER_TIMEOUT_SECONDS, LocalUserPool
+from custom_auth_local.pool import LocalUserPool
 from custom_auth_local.standins import DEFAULT_OUTBOX, Outbox, local_aws
 from custom_auth_local.template import LOCAL_REGION, Template
+from custom_auth_local.trigger_calls import TRIGGER_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,14 @@ def local_stack(
     outbox: Path | str = DEFAULT_OUTBOX,
     clock: Callable[[], float] = time.time,
     trigger_timeout: float = TRIGGER_TIMEOUT_SECONDS,
+    endpoint_url: str | None = None,
 ) -> Iterator[LocalStack]:
-    """Everything of template.yaml that a sign-in needs, local, for the time of the ``with``."""
+    """Everything of template.yaml that a sign-in needs, local, for the time of the ``with``.
+
+    ``endpoint_url`` is where the pool will be served (``custom-auth serve``): its tokens then
+    name ``<endpoint_url>/<pool id>`` as their issuer, where its JWKS is. In process it is
+    AWS's URL, which moto serves.
+    """
     loaded = Template.load(template, parameter_overrides)
     senders = {
         value
@@ -69,7 +76,11 @@ def local_stack(
     messages = Outbox(outbox)
     with local_aws(loaded, outbox=messages, senders=senders):
         pool = LocalUserPool(
-            loaded, env_overrides=env_overrides, clock=clock, trigger_timeout=trigger_timeout
+            loaded,
+            env_overrides=env_overrides,
+            clock=clock,
+            trigger_timeout=trigger_timeout,
+            issuer_base=endpoint_url,
         )
         moto_hooks.register(pool)
         try:

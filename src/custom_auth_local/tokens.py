@@ -15,14 +15,17 @@ class TokenError(CustomAuthError):
     """A token that does not verify. The message never holds the token."""
 
 
-def issuer(region: str, user_pool_id: str) -> str:
-    """The pool's issuer URL, as its tokens carry it in ``iss``."""
-    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+def issuer(region: str, user_pool_id: str, endpoint_url: str | None = None) -> str:
+    """The pool's issuer URL, as its tokens carry it in ``iss``: on AWS
+    ``https://cognito-idp.<region>.amazonaws.com/<pool>``; for a pool served elsewhere (the local
+    pool's ``custom-auth serve``), ``<endpoint_url>/<pool>``. Its JWKS is under it."""
+    base = endpoint_url or f"https://cognito-idp.{region}.amazonaws.com"
+    return f"{base.rstrip('/')}/{user_pool_id}"
 
 
-def fetch_jwks(base_url: str, user_pool_id: str) -> dict[str, Any]:
-    """The pool's JSON Web Key Set, from ``<base_url>/<pool>/.well-known/jwks.json``."""
-    url = f"{base_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
+def fetch_jwks(issuer_url: str) -> dict[str, Any]:
+    """The pool's JSON Web Key Set, from ``<issuer_url>/.well-known/jwks.json``."""
+    url = f"{issuer_url.rstrip('/')}/.well-known/jwks.json"
     try:
         reply = requests.get(url, timeout=10)
         reply.raise_for_status()
