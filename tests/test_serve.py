@@ -2,112 +2,27 @@
 CLI and `custom-auth sign-in`, as a developer would."""
 
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from custom_auth.model import AdminInitiateAuthResponse
 from custom_auth_local import tokens
+from tests.serving import CLI, Served, aws_cli, serving
 from tests.triggers import ROOT
 
 EMAIL = "alice@example.com"
 #: A second user for wrong answers: the first one's code is then always fresh or unused.
 OTHER_EMAIL = "bob@example.com"
-CLI = str(Path(sys.executable).with_name("custom-auth"))
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Served:
-    stack: dict[str, Any]
-    directory: Path
-
-    @property
-    def endpoint(self) -> str:
-        return str(self.stack["endpoint_url"])
-
-    def cognito(self) -> Any:
-        return boto3.client(
-            "cognito-idp",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
-
-    def latest_code(self, after: int) -> str:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            files = sorted((self.directory / ".custom-auth" / "outbox").glob("*.json"))
-            if len(files) > after:
-                body = json.loads(files[-1].read_text())["body"]
-                match = re.search(r"(?<!\d)\d{6}(?!\d)", body)
-                assert match is not None
-                return match.group()
-            time.sleep(0.05)
-        raise AssertionError("no message reached the outbox")
-
-    def sent(self) -> int:
-        return len(list((self.directory / ".custom-auth" / "outbox").glob("*.json")))
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    directory = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    with (directory / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            [
-                CLI,
-                "serve",
-                "-t",
-                str(ROOT / "template.yaml"),
-                "--port",
-                str(port),
-                "--user",
-                EMAIL,
-                "--user",
-                OTHER_EMAIL,
-                "--parameter-overrides",
-                "SenderEmail=no-reply@example.com",
-            ],
-            cwd=directory,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        stack_file = directory / ".custom-auth" / "stack.json"
-        deadline = time.monotonic() + 60
-        while not stack_file.is_file():
-            assert process.poll() is None, (directory / "serve.log").read_text()
-            assert time.monotonic() < deadline, "custom-auth serve did not start"
-            time.sleep(0.1)
-        yield Served(json.loads(stack_file.read_text()), directory)
-        process.send_signal(signal.SIGINT)  # Ctrl-C
-        assert process.wait(timeout=30) == 0
-    assert not stack_file.exists()  # cleaned up on the way out
-    assert "custom-auth: stopped" in (directory / "serve.log").read_text()
+    with serving(tmp_path_factory.mktemp("serve"), users=(EMAIL, OTHER_EMAIL)) as running:
+        yield running
 
 
 def test_the_stack_file_says_where_and_what(served: Served) -> None:
@@ -137,11 +52,12 @@ def test_boto3_signs_in_over_http_and_the_tokens_verify(served: Served) -> None:
     result = done.authentication_result
     assert result is not None and result.id_token
     pool = served.stack["user_pool_id"]
-    jwks = tokens.fetch_jwks(served.endpoint, pool)  # the JWKS, over HTTP too
+    # The issuer is the endpoint's, and the JWKS is under it, over HTTP too.
+    issuer = tokens.issuer("us-east-1", pool, served.endpoint)
     claims = tokens.verify(
         result.id_token,
-        jwks,
-        expected_issuer=tokens.issuer("us-east-1", pool),
+        tokens.fetch_jwks(issuer),
+        expected_issuer=issuer,
         client_id=client_id,
         use="id",
     )
@@ -157,24 +73,10 @@ def test_boto3_signs_in_over_http_and_the_tokens_verify(served: Served) -> None:
     assert caught.value.response["Error"]["Code"] == "NotAuthorizedException"
 
 
-def aws(served: Served, *arguments: str) -> subprocess.CompletedProcess[str]:
-    cli = os.environ.get("CUSTOM_AUTH_AWS_CLI", str(ROOT / ".venv-sam" / "bin" / "aws"))
-    if not Path(cli).is_file():
-        pytest.fail(f"the AWS CLI is not at {cli}: run the tests with `make test` (it installs it)")
-    return subprocess.run(
-        [cli, "cognito-idp", *arguments, "--endpoint-url", served.endpoint, "--output", "json"],
-        env={**os.environ, **AWS_ENV},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-
-
 def test_the_aws_cli_signs_in_over_http(served: Served) -> None:
     client_id = served.stack["client_id"]
     sent = served.sent()
-    started = aws(
+    started = aws_cli(
         served,
         "initiate-auth",
         "--client-id",
@@ -188,7 +90,7 @@ def test_the_aws_cli_signs_in_over_http(served: Served) -> None:
     challenge = json.loads(started.stdout)
     assert challenge["ChallengeName"] == "CUSTOM_CHALLENGE"
     username = challenge["ChallengeParameters"]["USERNAME"]
-    done = aws(
+    done = aws_cli(
         served,
         "respond-to-auth-challenge",
         "--client-id",
@@ -210,7 +112,7 @@ def test_the_aws_cli_signs_in_over_http(served: Served) -> None:
 
 def test_three_wrong_codes_through_the_aws_cli_are_not_authorized(served: Served) -> None:
     client_id = served.stack["client_id"]
-    started = aws(
+    started = aws_cli(
         served,
         "initiate-auth",
         "--client-id",
@@ -223,7 +125,7 @@ def test_three_wrong_codes_through_the_aws_cli_are_not_authorized(served: Served
     challenge = json.loads(started.stdout)
     session, username = challenge["Session"], challenge["ChallengeParameters"]["USERNAME"]
     for attempt in range(3):
-        replied = aws(
+        replied = aws_cli(
             served,
             "respond-to-auth-challenge",
             "--client-id",
