@@ -47,10 +47,23 @@ typecheck: $(STAMP) ## mypy, strict on the layer package and the handlers
 	@# Each handler is a module named app: one mypy run each.
 	for handler in functions/*/app.py; do $(BIN)/mypy --strict "$$handler"; done
 
+# JavaScript Cognito clients (tests/js) the tests check the local pool with, from the npm
+# registry at the versions of its package-lock.json; without npm the tests that need them skip.
+JS_DIR := tests/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed
+
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		cd $(JS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && \
+		touch node_modules/.installed; \
+	else \
+		echo "node or npm not found: the JavaScript client checks will be skipped" >&2; \
+	fi
+
 # One worker per core; each test file stays on one worker (module fixtures start once).
 PYTEST_WORKERS ?= auto
 
-pytest: $(STAMP) $(SAM_STAMP) ## The tests, with branch coverage (fails under 90%), on every core
+pytest: $(STAMP) $(SAM_STAMP) $(JS_STAMP) ## The tests, with branch coverage (fails under 90%), on every core
 	CUSTOM_AUTH_AWS_CLI=$(SAM_VENV)/bin/aws $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile \
 		--cov --cov-report=term
 
@@ -103,4 +116,4 @@ demo: $(STAMP) ## One email-code sign-in against a local user pool, step by step
 
 clean: ## Remove the virtualenvs, the build and the caches
 	rm -rf $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .venv-lock .aws-sam .pytest_cache .mypy_cache \
-		.ruff_cache .coverage .hypothesis
+		.ruff_cache .coverage .hypothesis $(JS_DIR)/node_modules
