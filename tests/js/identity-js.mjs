@@ -6,7 +6,7 @@
 //
 // One JSON line per check; never a token, a code or the password; exit 1 if any check fails.
 import identityJs from "amazon-cognito-identity-js";
-import { codeFor, decodeJwt, describeError, errorName, loadConfig, Reporter, sentTo, verifyToken, withTimeout } from "./lib.mjs";
+import { checks, codeFor, decodeJwt, loadConfig, Reporter, sentTo, verifyToken, withTimeout } from "./lib.mjs";
 
 const { AuthenticationDetails, CognitoUser, CognitoUserPool } = identityJs;
 const config = loadConfig();
@@ -71,23 +71,7 @@ async function signIn(password) {
   return { user, session };
 }
 
-async function check(name, fn) {
-  try {
-    return r.report(name, true, await fn());
-  } catch (err) {
-    return r.report(name, false, describeError(err));
-  }
-}
-
-async function refused(name, code, message, fn) {
-  try {
-    await fn();
-    return r.report(name, false, `expected ${code}, but it succeeded`);
-  } catch (err) {
-    const ok = errorName(err) === code && (message === undefined || err.message === message);
-    return r.report(name, ok, describeError(err));
-  }
-}
+const { check, refused } = checks(r);
 
 // --- the checks -------------------------------------------------------------------------------
 

@@ -46,6 +46,32 @@ export class Reporter {
   }
 }
 
+/**
+ * The two kinds of check: `check(name, fn)` passes when fn resolves (its value is the detail);
+ * `refused(name, code, message, fn)` when fn fails with Cognito's error `code` and, when given,
+ * exactly `message`.
+ */
+export function checks(reporter) {
+  return {
+    async check(name, fn) {
+      try {
+        return reporter.report(name, true, await fn());
+      } catch (err) {
+        return reporter.report(name, false, describeError(err));
+      }
+    },
+    async refused(name, code, message, fn) {
+      try {
+        await fn();
+        return reporter.report(name, false, `expected ${code}, but it succeeded`);
+      } catch (err) {
+        const ok = errorName(err) === code && (message === undefined || err.message === message);
+        return reporter.report(name, ok, describeError(err));
+      }
+    },
+  };
+}
+
 /** Rejects after ms: a callback a library never calls must not hang the script. */
 export function withTimeout(promise, ms, what) {
   let timer;

@@ -16,7 +16,7 @@ import {
 import identityJs from "amazon-cognito-identity-js";
 import BigIntegerModule from "amazon-cognito-identity-js/lib/BigInteger.js";
 import { createHmac } from "node:crypto";
-import { codeFor, decodeJwt, describeError, errorName, loadConfig, Reporter, sentTo, verifyToken, withTimeout } from "./lib.mjs";
+import { checks, codeFor, decodeJwt, loadConfig, Reporter, sentTo, verifyToken, withTimeout } from "./lib.mjs";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"; // node 20: a notice only
 for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete process.env[key];
@@ -28,24 +28,7 @@ const r = new Reporter("sdk-v3");
 const client = new CognitoIdentityProviderClient({ endpoint: config.endpoint_url, region: config.region, maxAttempts: 1 });
 const send = (command) => withTimeout(client.send(command), config.timeout_ms, command.constructor.name);
 
-async function check(name, fn) {
-  try {
-    return r.report(name, true, await fn());
-  } catch (err) {
-    return r.report(name, false, describeError(err));
-  }
-}
-
-/** A call that must fail with Cognito's error `code` and, when given, its `message`. */
-async function refused(name, code, message, fn) {
-  try {
-    await fn();
-    return r.report(name, false, `expected ${code}, but it succeeded`);
-  } catch (err) {
-    const ok = errorName(err) === code && (message === undefined || err.message === message);
-    return r.report(name, ok, describeError(err));
-  }
-}
+const { check, refused } = checks(r);
 
 // --- signing in -------------------------------------------------------------------------------
 
