@@ -70,20 +70,31 @@ class Served:
             aws_secret_access_key="local",
         )
 
-    def latest_code(self, after: int) -> str:
-        """The code in the newest message, waiting until there are more than ``after``."""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            files = sorted(self.outbox.glob("*.json"))
-            if len(files) > after:
-                match = CODE.search(json.loads(files[-1].read_text())["body"])
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        """The messages in the outbox, oldest first (only those to ``to``, if given)."""
+        found = [json.loads(path.read_text()) for path in sorted(self.outbox.glob("*.json"))]
+        return [message for message in found if to is None or message["to"] == to]
+
+    def latest_code(
+        self, after: int, *, to: str | None = None, reused_after: float | None = None
+    ) -> str:
+        """The code in the newest message (to ``to``), waiting until there are more than
+        ``after``; with ``reused_after``, the newest one after that many seconds (a sign-in
+        inside the resend cooldown reuses the code already sent)."""
+        deadline = time.monotonic() + (reused_after or 10)
+        while True:
+            messages = self.messages(to)
+            late = reused_after is not None and time.monotonic() > deadline
+            if len(messages) > after or (messages and late):
+                match = CODE.search(messages[-1]["body"])
                 assert match is not None
                 return match.group()
+            if time.monotonic() > deadline:
+                raise AssertionError("no message reached the outbox")
             time.sleep(0.05)
-        raise AssertionError("no message reached the outbox")
 
-    def sent(self) -> int:
-        return len(list(self.outbox.glob("*.json")))
+    def sent(self, to: str | None = None) -> int:
+        return len(self.messages(to))
 
     def create_user(self, email: str, password: str) -> str:
         """A confirmed user with a known password, made through the API as an admin would;
@@ -118,7 +129,7 @@ class Served:
     def sign_in(self, email: str, client_id: str | None = None) -> dict[str, Any]:
         """An email-code sign-in; returns the AuthenticationResult."""
         cognito, client = self.cognito(), client_id or self.client_id
-        sent = self.sent()
+        sent = self.sent(email)
         challenge = cognito.initiate_auth(
             ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": email}
         )
@@ -128,7 +139,7 @@ class Served:
             Session=challenge["Session"],
             ChallengeResponses={
                 "USERNAME": challenge["ChallengeParameters"]["USERNAME"],
-                "ANSWER": self.latest_code(sent),
+                "ANSWER": self.latest_code(sent, to=email, reused_after=2),
             },
         )
         result: dict[str, Any] = done["AuthenticationResult"]

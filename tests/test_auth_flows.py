@@ -42,7 +42,7 @@ def test_legacy_values_are_refused_with_the_name() -> None:
 
 @pytest.mark.parametrize("auth_flow", AUTH_FLOWS)
 def test_each_flow_needs_its_own_setting(auth_flow: str) -> None:
-    admin = auth_flow.startswith("ADMIN_")
+    admin = auth_flow.startswith("ADMIN_")  # USER_PASSWORD_AUTH is for InitiateAuth only
     everything = frozenset(
         {
             "ALLOW_CUSTOM_AUTH",
@@ -62,14 +62,16 @@ def test_each_flow_needs_its_own_setting(auth_flow: str) -> None:
 
 def test_only_custom_auth_and_refresh_pass_a_custom_only_client() -> None:
     passing = [flow for flow in AUTH_FLOWS if refusal(flow, CUSTOM_ONLY, admin=True) is None]
-    assert passing == ["CUSTOM_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"]
+    assert passing == ["REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH"]
 
 
-def test_the_admin_flows_are_for_admin_initiate_auth_only() -> None:
-    assert refusal("ADMIN_USER_PASSWORD_AUTH", frozenset(), admin=False) == (
-        "InvalidParameterException",
-        "Initiate Auth method not supported.",
-    )
+def test_each_api_takes_only_its_own_password_flow() -> None:
+    everything = frozenset({"ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"})
+    wrong_call = ("InvalidParameterException", "Initiate Auth method not supported.")
+    assert refusal("ADMIN_USER_PASSWORD_AUTH", everything, admin=False) == wrong_call
+    assert refusal("ADMIN_NO_SRP_AUTH", everything, admin=False) == wrong_call
+    assert refusal("USER_PASSWORD_AUTH", everything, admin=True) == wrong_call
+    assert refusal("USER_PASSWORD_AUTH", everything, admin=False) is None
 
 
 def test_an_unknown_flow_is_a_validation_error_naming_the_value() -> None:

@@ -319,7 +319,7 @@ def test_a_client_with_a_secret_needs_the_secret_hash(
 
     assert error_of(lambda: start({"USERNAME": EMAIL})) == (
         "NotAuthorizedException",
-        f"Client {stack.client_id} is configured for secret but secret was not received",
+        f"Client {stack.client_id} is configured with secret but SECRET_HASH was not received",
     )
     assert error_of(lambda: start({"USERNAME": EMAIL, "SECRET_HASH": "d3Jvbmc="})) == (
         "NotAuthorizedException",

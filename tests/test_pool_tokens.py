@@ -19,7 +19,7 @@ from custom_auth_local.stack import LocalStack
 from custom_auth_local.template import TemplateError
 from tests.local_templates import write_template
 from tests.serving import error_of
-from tests.test_pool import EMAIL, SENDER, answer, initiate, latest_code
+from tests.test_pool import EMAIL, SENDER, answer, initiate, latest_code, srp_sign_in
 
 PASSWORD = "Corr3ct-Horse-Battery"
 NOW = 1_900_000_000.0
@@ -386,3 +386,49 @@ def test_admin_responses_check_the_pool(custom_auth_stack: LocalStack) -> None:
         "ResourceNotFoundException",
         "User pool us-east-1_other does not exist.",
     )
+
+
+@pytest.mark.parametrize("state", ["reset", "temporary"])
+def test_password_first_refuses_a_reset_or_temporary_password(
+    make_custom_auth_stack: Callable[..., LocalStack], state: str
+) -> None:
+    stack = make_custom_auth_stack(parameter_overrides={**SENDER, "AuthFlow": "password+otp"})
+    cognito = stack.cognito()
+    if state == "reset":  # an administrator reset it, after a compromise say
+        stack.create_user(EMAIL, password=PASSWORD)
+        cognito.admin_reset_user_password(UserPoolId=stack.user_pool_id, Username=EMAIL)
+        expected = ("PasswordResetRequiredException", "Password reset required for the user")
+    else:  # an administrator created the user with a temporary password
+        cognito.admin_create_user(
+            UserPoolId=stack.user_pool_id,
+            Username=EMAIL,
+            TemporaryPassword=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": EMAIL}],
+            MessageAction="SUPPRESS",
+        )
+        expected = (
+            "UnsupportedOperationException",
+            "The local user pool does not emulate the NEW_PASSWORD_REQUIRED challenge.",
+        )
+    assert error_of(lambda: srp_sign_in(stack, PASSWORD)) == expected
+    assert not stack.outbox.messages()  # no code was sent either
+
+
+def test_nothing_secret_in_a_conversations_repr(
+    make_custom_auth_stack: Callable[..., LocalStack],
+) -> None:
+    stack = make_custom_auth_stack(parameter_overrides={**SENDER, "AuthFlow": "password+otp"})
+    stack.create_user(EMAIL, password=PASSWORD)
+    challenge = srp_sign_in(stack, PASSWORD)  # now at the code round
+    conversation = stack.pool.sessions.take(challenge.session)
+    shown = repr(conversation)
+    assert conversation.srp_challenge is not None and conversation.metadata
+    for secret in (
+        conversation.metadata,  # the code's record
+        str(conversation.srp_challenge._b),
+        str(conversation.srp_challenge._v),
+        conversation.srp_challenge.secret_block,
+        str(conversation.srp_a),
+    ):
+        assert secret not in shown
+    assert "CUSTOM_AUTH" in shown and ", _b=" not in repr(conversation.srp_challenge)

@@ -2,6 +2,7 @@
 no password proof it cannot check, no session twice, no tell about who has an account, and no
 HTML error page for a call it does not implement."""
 
+import base64
 import functools
 import json
 import re
@@ -298,3 +299,135 @@ def test_serve_warns_of_a_client_that_skips_the_triggers(tmp_path: Path) -> None
         "custom-auth: warning: the app client allows ALLOW_USER_SRP_AUTH: a password alone "
         "signs in there, without the triggers"
     ) in (tmp_path / "serve.log").read_text()
+
+
+# --- codes moto never checks, and claims a user cannot make ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "request_", "what"),
+    [
+        ("forgot_password", {"Username": EMAIL}, "password reset by code (ForgotPassword)"),
+        (
+            "confirm_forgot_password",
+            {"Username": EMAIL, "ConfirmationCode": "000000", "Password": "Att4cker-Passw0rd-1"},
+            "password reset by code (ConfirmForgotPassword)",
+        ),
+        (
+            "confirm_sign_up",
+            {"Username": EMAIL, "ConfirmationCode": "1"},
+            "confirming a sign-up by code (ConfirmSignUp)",
+        ),
+    ],
+)
+def test_a_code_the_pool_cannot_check_is_refused(
+    served: Served, password_client: str, operation: str, request_: dict[str, str], what: str
+) -> None:
+    call = functools.partial(
+        getattr(served.cognito(), operation), ClientId=served.client_id, **request_
+    )
+    assert error_of(call) == (
+        "UnsupportedOperationException",
+        f"The local user pool does not emulate {what}.",
+    )
+    # The password is still the user's own: a made-up code changed nothing.
+    reply = served.cognito().initiate_auth(
+        ClientId=password_client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD},
+    )
+    assert "AccessToken" in reply["AuthenticationResult"]
+
+
+def test_no_user_can_say_their_address_is_verified(served: Served) -> None:
+    cognito = served.cognito()
+    claimed = [
+        {"Name": "email", "Value": "ceo@bigcorp.example"},
+        {"Name": "email_verified", "Value": "true"},
+    ]
+    refused = (
+        "UnsupportedOperationException",
+        "The local user pool does not emulate a user setting email_verified "
+        "(Cognito verifies an address with a code it sends).",
+    )
+    sign_up = functools.partial(
+        cognito.sign_up,
+        ClientId=served.client_id,
+        Username="ceo@bigcorp.example",
+        Password=PASSWORD,
+        UserAttributes=claimed,
+    )
+    assert error_of(sign_up) == refused
+    tokens = served.sign_in(EMAIL)
+    update = functools.partial(
+        cognito.update_user_attributes, AccessToken=tokens["AccessToken"], UserAttributes=claimed
+    )
+    assert error_of(update) == refused
+    # A new address the user sets is theirs to prove: unverified, in GetUser and in ID tokens.
+    cognito.update_user_attributes(AccessToken=tokens["AccessToken"], UserAttributes=[claimed[0]])
+    attributes = {
+        a["Name"]: a["Value"]
+        for a in cognito.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]
+    }
+    assert attributes["email"] == "ceo@bigcorp.example"
+    assert attributes["email_verified"] == "false"
+    renewed = cognito.initiate_auth(
+        ClientId=served.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+    )["AuthenticationResult"]
+    payload = renewed["IdToken"].split(".")[1]
+    id_claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert id_claims["email_verified"] is False
+    cognito.update_user_attributes(  # back, for the other tests
+        AccessToken=tokens["AccessToken"], UserAttributes=[{"Name": "email", "Value": EMAIL}]
+    )
+    cognito.admin_update_user_attributes(  # an administrator may say so
+        UserPoolId=served.user_pool_id,
+        Username=EMAIL,
+        UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+    )
+
+
+def test_no_error_message_holds_a_secret_of_the_call(served: Served) -> None:
+    started = start_srp(served, served.create_client("ALLOW_USER_SRP_AUTH"), EMAIL)
+    # moto answers this with the session string itself as the message.
+    call = functools.partial(served.cognito().associate_software_token, Session=started["Session"])
+    code, message = error_of(call)
+    assert started["Session"] not in message
+    assert message == "The local user pool withheld moto's message: it held a secret of the call."
+    assert code == "NotAuthorizedException"
+
+
+def test_a_rotating_client_refuses_refresh_token_auth(served: Served) -> None:
+    # Cognito refuses this client's settings together; made through the API, it is still
+    # held to rotation.
+    rotating = served.create_client(
+        "ALLOW_CUSTOM_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+    )
+    tokens = served.sign_in(EMAIL, rotating)
+    call = functools.partial(
+        served.cognito().initiate_auth,
+        ClientId=rotating,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+    )
+    assert error_of(call) == (
+        "InvalidParameterException",
+        "REFRESH_TOKEN_AUTH flow not enabled for this client",
+    )
+
+
+def test_admin_initiate_auth_does_not_take_user_password_auth(
+    served: Served, password_client: str
+) -> None:
+    call = functools.partial(
+        served.cognito().admin_initiate_auth,
+        UserPoolId=served.user_pool_id,
+        ClientId=password_client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD},
+    )
+    assert error_of(call) == ("InvalidParameterException", "Initiate Auth method not supported.")

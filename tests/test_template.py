@@ -291,82 +291,149 @@ def test_prod_differs_from_default_where_production_should() -> None:
 #: ExplicitAuthFlows at all, which Cognito reads as SRP, refresh and custom) lets the password
 #: alone return tokens.
 SAFE_FLOWS = {"ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
-#: A valid value for each free-text parameter, besides its default.
+#: The client's properties that decide how a user can sign in through it.
+SIGN_IN_PROPERTIES = ("ExplicitAuthFlows", "AllowedOAuthFlows", "AllowedOAuthFlowsUserPoolClient")
+#: Resources that could make or change an app client, or sign users in, out of this check's
+#: sight: nested stacks and applications, custom resources, managed login, included snippets.
+#: A valid value for each free-text parameter that conditions compare, besides its default and
+#: the literals they compare it with.
 SAMPLES = {
     "SenderEmail": "no-reply@example.com",
     "AppName": "Another App",
     "ExistingUserPoolId": "eu-west-1_AbCdEf123",
 }
+OPAQUE_RESOURCES = (
+    "AWS::CloudFormation::Stack",
+    "AWS::Serverless::Application",
+    "AWS::CloudFormation::CustomResource",
+    "AWS::Cognito::UserPoolDomain",
+    "AWS::Cognito::ManagedLoginBranding",
+    "AWS::Cognito::UserPoolUICustomizationAttachment",
+)
 
 
-def referenced_parameters(data: dict[str, Any], logical_id: str) -> set[str]:
-    """The parameters a resource's properties and condition depend on, through every
-    condition they use."""
-    parameters = set(data.get("Parameters", {}))
+def dependencies(
+    data: dict[str, Any], logical_id: str, *properties: str
+) -> tuple[set[str], set[str]]:
+    """What a resource's ``properties`` (all if none are named) depend on: the parameters and
+    pseudo parameters (``AWS::Region``...) they name themselves, and those that the conditions
+    they use (and the resource's own condition) name."""
     conditions = data.get("Conditions", {})
-    found: set[str] = set()
+    direct: set[str] = set()
+    through_conditions: set[str] = set()
     seen: set[str] = set()
 
     def condition(name: str) -> None:
         if name not in seen:
             seen.add(name)
-            walk(conditions[name])
+            walk(conditions[name], through_conditions)
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, found: set[str]) -> None:
         if isinstance(node, list):
             for item in node:
-                walk(item)
+                walk(item, found)
             return
         if not isinstance(node, dict):
             return
         for key, value in node.items():
-            if key == "Ref" and value in parameters:
+            if key == "Ref" and isinstance(value, str):
                 found.add(value)
             elif key == "Condition" and isinstance(value, str):
                 condition(value)
             elif key == "Fn::If":
                 condition(value[0])
-                walk(value[1:])
+                walk(value[1:], found)
             elif key == "Fn::Sub":
                 text = value if isinstance(value, str) else value[0]
-                found.update(set(re.findall(r"\$\{([^}!.]+)\}", text)) & parameters)
-                walk(value if isinstance(value, str) else value[1])
+                found.update(re.findall(r"\$\{([^}!.]+)\}", text))
+                walk(value if isinstance(value, str) else value[1], found)
             else:
-                walk(value)
+                walk(value, found)
 
     resource = data["Resources"][logical_id]
-    walk(resource.get("Properties", {}))
+    own = resource.get("Properties", {})
+    walk({key: own[key] for key in properties if key in own} if properties else own, direct)
     if "Condition" in resource:
         condition(resource["Condition"])
+    ignored = set(data["Resources"]) | {"AWS::NoValue"}
+    return direct - ignored, through_conditions - ignored
+
+
+def compared_literals(data: dict[str, Any], name: str) -> set[str]:
+    """Every literal that a condition compares parameter ``name`` with (Fn::Equals)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Fn::Equals" and {"Ref": name} in value:
+                    found.update(str(side) for side in value if not isinstance(side, dict))
+                walk(value)
+
+    walk(data.get("Conditions", {}))
     return found
 
 
-def domain(name: str, spec: dict[str, Any]) -> list[str]:
-    """Every value CloudFormation accepts for a parameter (numbers: every integer in range)."""
+def domain(data: dict[str, Any], name: str, *, direct: bool) -> list[str] | None:
+    """The values of a parameter that decide every outcome: all it may take when they can be
+    listed (numbers: every integer in range); for free text that only conditions compare,
+    each literal compared, the default and one other valid value; else None."""
+    spec = data.get("Parameters", {}).get(name)
+    if spec is None:
+        return None  # a pseudo parameter: the same template deploys with any value of it
     if "AllowedValues" in spec:
         return [str(value) for value in spec["AllowedValues"]]
     if spec.get("Type") == "Number":
         return [str(n) for n in range(int(spec["MinValue"]), int(spec["MaxValue"]) + 1)]
+    if direct:
+        return None
     assert name in SAMPLES, f"SAMPLES needs a valid value of the free-text parameter {name}"
-    return list(dict.fromkeys([str(spec.get("Default", "")), SAMPLES[name]]))
+    values = {str(spec.get("Default", "")), SAMPLES[name], *compared_literals(data, name)}
+    pattern = spec.get("AllowedPattern")
+    return sorted(v for v in values if pattern is None or re.fullmatch(pattern, v))
 
 
 def flows_that_skip_the_triggers(path: Path) -> list[str]:
-    """Every deployable combination of the parameters an app client depends on, resolved:
-    one line per combination whose client allows more than SAFE_FLOWS (or OAuth sign-in)."""
+    """Every deployable combination of what an app client's sign-in settings depend on,
+    resolved: one line per combination whose client allows more than SAFE_FLOWS (or OAuth
+    sign-in), and one per dependency that cannot be gone through (a pseudo parameter, free
+    text used as a value), per resource that could change a client unseen, and per IAM grant
+    of a Cognito action."""
     data = load_yaml(path)
-    declared = data["Parameters"]
+    found = [
+        f"{name}: a {resource['Type']} could change an app client out of this check's sight"
+        for name, resource in data["Resources"].items()
+        if resource["Type"] in OPAQUE_RESOURCES or resource["Type"].startswith("Custom::")
+    ]
+    if data.get("Transform") not in ("AWS::Serverless-2016-10-31", None):
+        found.append(f"Transform {data['Transform']}: could add an app client unseen")
+    found += [
+        f"IAM grants {action}"
+        for action in actions(data["Resources"])
+        if action.startswith(("cognito-idp:", "*"))
+    ]
     clients = [
         name
         for name, resource in data["Resources"].items()
         if resource["Type"] == "AWS::Cognito::UserPoolClient"
     ]
     assert clients, "the template creates no app client"
-    found = []
     for client in clients:
-        names = sorted(referenced_parameters(data, client))
+        direct, through_conditions = dependencies(data, client, *SIGN_IN_PROPERTIES)
+        names = sorted(direct | through_conditions)
+        domains = {name: domain(data, name, direct=name in direct) for name in names}
+        unlisted = [name for name, values in domains.items() if values is None]
+        found += [
+            f"{client}: its sign-in settings depend on {name}, whose values cannot all be tried"
+            for name in unlisted
+        ]
+        if unlisted:
+            continue
         checked = 0
-        for values in itertools.product(*(domain(name, declared[name]) for name in names)):
+        for values in itertools.product(*(domains[name] or [] for name in names)):
             overrides = {**SENDER, **dict(zip(names, values, strict=True))}
             try:
                 template = Template.load(path, overrides)
@@ -390,40 +457,99 @@ def flows_that_skip_the_triggers(path: Path) -> list[str]:
     return found
 
 
+def actions(node: Any) -> list[str]:
+    """Every IAM action named anywhere in the template."""
+    if isinstance(node, list):
+        return [action for item in node for action in actions(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        if key in ("Action", "NotAction"):
+            found += [str(v) for v in (value if isinstance(value, list) else [value])]
+        else:
+            found += actions(value)
+    return found
+
+
 def test_no_deployable_parameters_enable_a_flow_that_skips_the_triggers() -> None:
     data = load_yaml(ROOT / "template.yaml")
-    # The client's settings depend on these; the check goes through every value of each.
-    assert referenced_parameters(data, "UserPoolClient") == {
-        "AuthSessionValidity",
-        "ExistingUserPoolId",
-        "GenerateClientSecret",
-    }
+    # The client's sign-in settings depend only on whether it exists at all.
+    assert dependencies(data, "UserPoolClient", *SIGN_IN_PROPERTIES) == (
+        set(),
+        {"ExistingUserPoolId"},
+    )
+    assert dependencies(data, "UserPoolClient")[0] >= {"AuthSessionValidity", "AWS::StackName"}
     assert flows_that_skip_the_triggers(ROOT / "template.yaml") == []
-    # No managed login: its password sign-in would not run the triggers either.
-    types = {resource["Type"] for resource in data["Resources"].values()}
-    assert not types & {"AWS::Cognito::UserPoolDomain", "AWS::Cognito::ManagedLoginBranding"}
+
+
+def doctored(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp_path / "template.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "template.yaml"
+
+
+FLOWS = "ExplicitAuthFlows: [ALLOW_CUSTOM_AUTH, ALLOW_REFRESH_TOKEN_AUTH]"
+
+
+def conditional_srp(condition: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    return (
+        (
+            FLOWS,
+            "ExplicitAuthFlows: !If "
+            "[Srp, [ALLOW_CUSTOM_AUTH, ALLOW_USER_SRP_AUTH], [ALLOW_CUSTOM_AUTH]]",
+        ),
+        ("Conditions:\n", f"Conditions:\n  Srp: {condition}\n"),
+    )
 
 
 def test_the_check_finds_srp_enabled_by_a_parameter(tmp_path: Path) -> None:
     # The template as it was before this check: password+otp also allowed USER_SRP_AUTH.
-    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
-    doctored = text.replace(
-        "ExplicitAuthFlows: [ALLOW_CUSTOM_AUTH, ALLOW_REFRESH_TOKEN_AUTH]",
-        "ExplicitAuthFlows: !If [PasswordFirst, [ALLOW_CUSTOM_AUTH, ALLOW_USER_SRP_AUTH], "
-        "[ALLOW_CUSTOM_AUTH]]",
-    ).replace(
-        "Conditions:\n", "Conditions:\n  PasswordFirst: !Equals [!Ref AuthFlow, password+otp]\n"
-    )
-    assert doctored != text
-    (tmp_path / "template.yaml").write_text(doctored, encoding="utf-8")
-    found = flows_that_skip_the_triggers(tmp_path / "template.yaml")
+    path = doctored(tmp_path, *conditional_srp("!Equals [!Ref AuthFlow, password+otp]"))
+    found = flows_that_skip_the_triggers(path)
     assert found and all("'AuthFlow': 'password+otp'" in line for line in found)
     assert all("ALLOW_USER_SRP_AUTH" in line for line in found)
-    # Leaving ExplicitAuthFlows out is caught too: Cognito then allows SRP.
-    (tmp_path / "template.yaml").write_text(
-        text.replace(
-            "      ExplicitAuthFlows: [ALLOW_CUSTOM_AUTH, ALLOW_REFRESH_TOKEN_AUTH]\n", ""
+
+
+@pytest.mark.parametrize(
+    ("replacements", "finding"),
+    [
+        # Leaving ExplicitAuthFlows out: Cognito then allows SRP.
+        (((f"      {FLOWS}\n", ""),), "UserPoolClient with"),
+        # A condition on where it is deployed, which no parameter shows.
+        (conditional_srp("!Equals [!Ref AWS::Region, eu-west-1]"), "depend on AWS::Region"),
+        # A condition on free text: the literal it is compared with is tried too.
+        (conditional_srp("!Equals [!Ref AppName, legacy]"), "'AppName': 'legacy'"),
+        # Free text as the flows themselves: no list of values can go through it.
+        (((FLOWS, 'ExplicitAuthFlows: !Split [",", !Ref AppName]'),), "depend on AppName"),
+        (
+            (("Resources:\n", "Resources:\n  Clients:\n    Type: Custom::AppClient\n"),),
+            "Clients: a Custom::AppClient could change an app client",
         ),
-        encoding="utf-8",
-    )
-    assert flows_that_skip_the_triggers(tmp_path / "template.yaml")
+        (
+            (
+                (
+                    "Action: [dynamodb:GetItem, dynamodb:PutItem]",
+                    "Action: [dynamodb:GetItem, cognito-idp:UpdateUserPoolClient]",
+                ),
+            ),
+            "IAM grants cognito-idp:UpdateUserPoolClient",
+        ),
+    ],
+    ids=[
+        "no-explicit-flows",
+        "pseudo-parameter",
+        "free-text-compared",
+        "free-text-as-flows",
+        "custom-resource",
+        "iam",
+    ],
+)
+def test_the_check_finds_what_it_cannot_go_through(
+    tmp_path: Path, replacements: tuple[tuple[str, str], ...], finding: str
+) -> None:
+    found = flows_that_skip_the_triggers(doctored(tmp_path, *replacements))
+    assert any(finding in line for line in found), found

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -111,7 +112,7 @@ def test_tokens_expire(issuer: TokenIssuer, clock: Clock) -> None:
         "Access Token has expired",
     )
     clock.now += 30 * 86400
-    assert error(lambda: issuer.origin_of_refresh_token("client-1", result["RefreshToken"])) == (
+    assert error(lambda: issuer.origin_of_refresh_token(CLIENT, result["RefreshToken"])) == (
         "NotAuthorizedException",
         "Refresh Token has expired",
     )
@@ -146,7 +147,7 @@ def test_revoking_ends_the_origin_and_nothing_else(issuer: TokenIssuer) -> None:
             "NotAuthorizedException",
             "Access Token has been revoked",
         )
-    assert error(lambda: issuer.origin_of_refresh_token("client-1", first["RefreshToken"])) == (
+    assert error(lambda: issuer.origin_of_refresh_token(CLIENT, first["RefreshToken"])) == (
         "NotAuthorizedException",
         "Refresh Token has been revoked",
     )
@@ -166,11 +167,11 @@ def test_revoke_takes_a_refresh_token_of_its_own_client(issuer: TokenIssuer) -> 
     assert error(lambda: issuer.revoke("client-2", result["RefreshToken"]))[0] == (
         "UnauthorizedException"
     )
-    assert error(lambda: issuer.origin_of_refresh_token("client-2", result["RefreshToken"])) == (
+    assert error(lambda: issuer.origin_of_refresh_token(OTHER_CLIENT, result["RefreshToken"])) == (
         "NotAuthorizedException",
         "Invalid Refresh Token.",
     )
-    assert issuer.origin_of_refresh_token("client-1", result["RefreshToken"])
+    assert issuer.origin_of_refresh_token(CLIENT, result["RefreshToken"])
 
 
 def test_signing_out_revokes_every_origin_of_the_user(issuer: TokenIssuer) -> None:
@@ -192,13 +193,39 @@ def test_rotation_replaces_the_refresh_token_after_a_grace_period(
     first = issuer.sign_in(rotating, ALICE)
     renewed = issuer.renew(rotating, first["RefreshToken"], ALICE, rotate=True)
     assert renewed["RefreshToken"] != first["RefreshToken"]
-    clock.now += 30  # a client retrying inside the grace period still gets through
-    assert issuer.origin_of_refresh_token("client-1", first["RefreshToken"])
-    clock.now += 1
-    assert error(lambda: issuer.origin_of_refresh_token("client-1", first["RefreshToken"]))[0] == (
-        "RefreshTokenReuseException"
+    clock.now += 29  # a client retrying inside the grace period still gets through...
+    retried = issuer.renew(rotating, first["RefreshToken"], ALICE, rotate=True)
+    clock.now += 1  # ...and that retry does not extend it: 30 s after the first renewal, done
+    assert (
+        error(lambda: issuer.renew(rotating, first["RefreshToken"], ALICE, rotate=True))[0]
+        == "RefreshTokenReuseException"
     )
-    assert issuer.origin_of_refresh_token("client-1", renewed["RefreshToken"])
+    for token in (renewed["RefreshToken"], retried["RefreshToken"]):
+        assert issuer.origin_of_refresh_token(rotating, token)
+
+
+def test_without_a_grace_period_one_of_racing_refreshes_gets_through(
+    issuer: TokenIssuer,
+) -> None:
+    rotating = ClientTokenSettings("client-1", rotation_enabled=True, rotation_grace_seconds=0)
+    token = issuer.sign_in(rotating, ALICE)["RefreshToken"]
+    start = threading.Barrier(16)
+    outcomes: list[str] = []
+
+    def refresh() -> None:
+        start.wait()
+        try:
+            issuer.renew(rotating, token, ALICE, rotate=True)
+            outcomes.append("renewed")
+        except CognitoError as refused:
+            outcomes.append(json.loads(refused.get_body())["__type"])
+
+    threads = [threading.Thread(target=refresh) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["RefreshTokenReuseException"] * 15 + ["renewed"]
 
 
 def test_nothing_secret_in_the_repr(issuer: TokenIssuer) -> None:

@@ -22,10 +22,20 @@ REQUIRED_SETTING = {
     "REFRESH_TOKEN": "ALLOW_REFRESH_TOKEN_AUTH",
     "USER_AUTH": "ALLOW_USER_AUTH",
 }
-#: Every AuthFlow the API takes (botocore's AuthFlowType).
-AUTH_FLOWS = tuple(REQUIRED_SETTING)
-#: The flows only AdminInitiateAuth takes.
+#: Every AuthFlow the API takes, in the order of botocore's AuthFlowType.
+AUTH_FLOWS = (
+    "USER_SRP_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "CUSTOM_AUTH",
+    "ADMIN_NO_SRP_AUTH",
+    "USER_PASSWORD_AUTH",
+    "ADMIN_USER_PASSWORD_AUTH",
+    "USER_AUTH",
+)
+#: The flows only AdminInitiateAuth takes, and the one only InitiateAuth takes.
 ADMIN_ONLY = frozenset({"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
+PUBLIC_ONLY = frozenset({"USER_PASSWORD_AUTH"})
 #: What a client allows when it was created without ExplicitAuthFlows (CreateUserPoolClient).
 DEFAULT_SETTINGS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
 #: Settings that let a sign-in end without any trigger running.
@@ -82,7 +92,7 @@ def check_flow(auth_flow: str, allowed: frozenset[str], *, admin: bool) -> None:
             f"1 validation error detected: Value '{auth_flow}' at 'authFlow' failed to satisfy "
             f"constraint: Member must satisfy enum value set: [{', '.join(AUTH_FLOWS)}]"
         )
-    if auth_flow in ADMIN_ONLY and not admin:
+    if (auth_flow in ADMIN_ONLY and not admin) or (auth_flow in PUBLIC_ONLY and admin):
         raise errors.invalid_parameter("Initiate Auth method not supported.")
     if REQUIRED_SETTING[auth_flow] not in allowed:
         raise errors.invalid_parameter(NOT_ENABLED[auth_flow])

@@ -11,13 +11,15 @@ checked the token (its signature, expiry, and that it was not revoked).
 
 The routing sits at moto's response layer, which both ``mock_aws`` and moto's server use. Any
 cognito-idp call that fails inside moto, or that moto does not implement, gets a JSON error in
-Cognito's shape, never moto's HTML error page.
+Cognito's shape, never moto's HTML error page, and no error message carries a secret of the
+call (moto's sometimes are the session or the token itself).
 """
 
 import functools
 import json
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -156,7 +158,77 @@ def _admin_user_global_sign_out(self: CognitoIdpResponse) -> Any:
     return result
 
 
+# --- codes moto does not check, and claims it lets users make about themselves --------------------
+
+#: Calls that prove something with a code Cognito sends; moto takes any code (or none), so for
+#: the local pools' clients they are refused rather than let a made-up code reset a password,
+#: confirm an account or verify an address.
+_UNCHECKED_CODES = {
+    "forgot_password": "password reset by code (ForgotPassword)",
+    "confirm_forgot_password": "password reset by code (ConfirmForgotPassword)",
+    "confirm_sign_up": "confirming a sign-up by code (ConfirmSignUp)",
+}
+#: Attributes only Cognito (a code it sent) or an administrator may set.
+VERIFIED_FLAGS = ("email_verified", "phone_number_verified")
+
+
+def _refuse_unchecked_code(name: str) -> Callable[[CognitoIdpResponse], Any]:
+    def refuse(self: CognitoIdpResponse) -> Any:
+        if _pool_for(self._get_param("ClientId")) is None:
+            return _originals[name](self)
+        raise errors.not_emulated(_UNCHECKED_CODES[name])
+
+    return refuse
+
+
+def _no_verified_flags(attributes: Any) -> None:
+    names = {str(a.get("Name")) for a in attributes or [] if isinstance(a, dict)}
+    claimed = sorted(names.intersection(VERIFIED_FLAGS))
+    if claimed:
+        raise errors.not_emulated(
+            f"a user setting {claimed[0]} (Cognito verifies an address with a code it sends)"
+        )
+
+
+def _sign_up(self: CognitoIdpResponse) -> Any:
+    if _pool_for(self._get_param("ClientId")) is not None:
+        _no_verified_flags(self._get_param("UserAttributes"))
+    return _originals["sign_up"](self)
+
+
+def _update_user_attributes(self: CognitoIdpResponse) -> Any:
+    token = str(self._get_param("AccessToken") or "")
+    pool = _pool_that_issued(token) if token else None
+    if pool is None:
+        return _originals["update_user_attributes"](self)
+    attributes = self._get_param("UserAttributes") or []
+    _no_verified_flags(attributes)
+    username = pool.user_of_access_token(token)
+    result = _originals["update_user_attributes"](self)
+    # A new address is unverified until its code comes back, as in Cognito.
+    pool.unverify({str(a.get("Name")) for a in attributes if isinstance(a, dict)}, username)
+    return result
+
+
 # --- every call: the access-token check, and errors in Cognito's shape ----------------------------
+
+#: Request members whose values must never come back in an error message (moto puts some of
+#: them there: a session, an access token, a secret hash).
+_SECRET_MEMBERS = (
+    "AccessToken",
+    "Session",
+    "RefreshToken",
+    "Token",
+    "ClientSecret",
+    "Password",
+    "PreviousPassword",
+    "ProposedPassword",
+    "ConfirmationCode",
+    "SecretHash",
+    "UserCode",
+    "AuthParameters",
+    "ChallengeResponses",
+)
 
 
 def _call_action(self: CognitoIdpResponse) -> Any:
@@ -167,19 +239,48 @@ def _call_action(self: CognitoIdpResponse) -> Any:
             pool = _pool_that_issued(str(token))
             if pool is not None:
                 pool.user_of_access_token(str(token))  # raises NotAuthorizedException if dead
-        return _originals["call_action"](self)
+        status, headers, body = _originals["call_action"](self)
     except JsonRESTError as error:
-        return _error_response(error)
+        status, headers, body = _error_response(error)
     except NotImplementedError:
-        return _error_response(_not_implemented(action))
-    except Exception:  # noqa: BLE001 - a JSON error for the client; the traceback goes to the log
-        _log.exception("cognito-idp %s failed inside the local user pool", action)
-        return _error_response(
+        status, headers, body = _error_response(_not_implemented(action))
+    except Exception as error:  # noqa: BLE001 - a JSON error for the client, and a log line
+        # Not the message, nor the traceback's values: moto puts tokens in both.
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        _log.error(
+            "cognito-idp %s failed inside the local user pool: %s at %s:%s",
+            action,
+            type(error).__name__,
+            where.filename,
+            where.lineno,
+        )
+        status, headers, body = _error_response(
             errors.CognitoError(
                 "InternalErrorException", f"{action} failed inside the local user pool."
             ),
             status=500,
         )
+    if int(status) >= 400:
+        body = _withhold_secrets(self, body)
+    return status, headers, body
+
+
+def _withhold_secrets(self: CognitoIdpResponse, body: Any) -> Any:
+    """An error body whose message holds a secret of the request gets a message without it."""
+    secrets: list[str] = []
+    for member in _SECRET_MEMBERS:
+        value = self._get_param(member)
+        values = value.values() if isinstance(value, dict) else [value]
+        secrets.extend(str(v) for v in values if isinstance(v, str) and len(v) >= 6)
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    if not any(secret in text for secret in secrets):
+        return body
+    try:
+        error = json.loads(text)
+    except ValueError:
+        error = {"__type": "NotAuthorizedException"}
+    error["message"] = "The local user pool withheld moto's message: it held a secret of the call."
+    return json.dumps(error)
 
 
 @functools.cache
@@ -243,6 +344,9 @@ def _install() -> None:
         ("admin_respond_to_auth_challenge", _respond(admin=True)),
         ("global_sign_out", _global_sign_out),
         ("admin_user_global_sign_out", _admin_user_global_sign_out),
+        ("sign_up", _sign_up),
+        ("update_user_attributes", _update_user_attributes),
+        *((name, _refuse_unchecked_code(name)) for name in _UNCHECKED_CODES),
         ("call_action", _call_action),
     ):
         _originals[name] = getattr(CognitoIdpResponse, name)

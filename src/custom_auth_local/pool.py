@@ -39,7 +39,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from custom_auth.challenge_responses import secret_hash
 from custom_auth_local import cognito_errors as errors
 from custom_auth_local import srp
-from custom_auth_local.auth_flows import allowed_settings, check_flow
+from custom_auth_local.auth_flows import NOT_ENABLED, allowed_settings, check_flow
 from custom_auth_local.invoke import LocalFunction
 from custom_auth_local.passwords import Passwords, password_matches
 from custom_auth_local.sessions import SessionStore
@@ -82,7 +82,8 @@ class Conversation:
     names: frozenset[str]
     user_not_found: bool
     attributes: dict[str, str] = field(repr=False)
-    session: list[dict[str, Any]] = field(default_factory=list)
+    #: The rounds so far; their challengeMetadata is the triggers' own (a code's record).
+    session: list[dict[str, Any]] = field(default_factory=list, repr=False)
     challenge: str | None = None
     private: dict[str, str] = field(default_factory=dict, repr=False)
     metadata: str | None = field(default=None, repr=False)
@@ -171,9 +172,6 @@ class LocalUserPool:
         self.cognito = cognito
         self.passwords = Passwords(self.user_pool_id, clock)
         self._nobody_key = secrets.token_bytes(32)
-        # PASSWORD_VERIFIER answers may come without the Session (pycognito sends none): Cognito
-        # knows the sign-in by its SECRET_BLOCK, as unguessable as a session string.
-        self._sessions_by_secret_block: dict[str, str] = {}
         self.tokens = TokenIssuer(self.user_pool_id, self.region, clock, issuer_base)
 
     @property
@@ -348,13 +346,15 @@ class LocalUserPool:
             if not self._hides_unknown_users(client):
                 raise errors.user_not_found()
             raise errors.not_authorized()
+        # Cognito says a user is unconfirmed whatever the password (seen in public captures).
+        if user.status == UserStatus.UNCONFIRMED:
+            raise errors.user_not_confirmed()
         if not password_matches(password, user.password):
             raise errors.not_authorized()
         if not user.enabled:
             raise errors.not_authorized("User is disabled.")
-        if user.status == UserStatus.UNCONFIRMED:
-            raise errors.user_not_confirmed()
-        return self._signed_in(client, user, password_flow=True)
+        self._refuse_what_comes_after_the_password(user, mfa=True)
+        return self._signed_in(client, user)
 
     # --- RespondToAuthChallenge -------------------------------------------------------------------
 
@@ -374,10 +374,10 @@ class LocalUserPool:
             raise errors.CognitoError(
                 "ResourceNotFoundException", f"User pool {user_pool_id} does not exist."
             )
-        if challenge_name == "PASSWORD_VERIFIER":
-            block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
-            known = self._sessions_by_secret_block.pop(block, None)
-            session = session or known
+        if challenge_name == "PASSWORD_VERIFIER" and not session:
+            # PASSWORD_VERIFIER answers may come without the Session (pycognito sends none):
+            # Cognito knows the sign-in by its SECRET_BLOCK, as unguessable as a session string.
+            session = self.sessions.token_for(responses.get("PASSWORD_CLAIM_SECRET_BLOCK", ""))
         conversation = self.sessions.take(session)
         if conversation.client_id != client_id:
             raise errors.invalid_session()
@@ -398,11 +398,14 @@ class LocalUserPool:
             return self._next(conversation, client_metadata)
         # PASSWORD_VERIFIER
         proven = self._password_proven(conversation, responses)
+        user = None if conversation.user_not_found else self._user(conversation.user_name)
+        if proven and user is not None:
+            # In a custom flow too: a reset or temporary password is no way in.
+            self._refuse_what_comes_after_the_password(user, mfa=conversation.flow != "CUSTOM_AUTH")
         if conversation.flow == "USER_SRP_AUTH":
-            user = None if conversation.user_not_found else self._user(conversation.user_name)
             if not proven or user is None:
                 raise errors.not_authorized()
-            return self._signed_in(client, user, password_flow=True)
+            return self._signed_in(client, user)
         conversation.session.append(_round("PASSWORD_VERIFIER", proven, None))
         return self._next(conversation, client_metadata)
 
@@ -458,7 +461,7 @@ class LocalUserPool:
         challenge = self.passwords.challenge(conversation.user_name, password)
         conversation.challenge = "PASSWORD_VERIFIER"
         conversation.srp_challenge = challenge
-        presented = self._challenge(
+        return self._challenge(
             conversation,
             {
                 "SALT": challenge.salt_hex,
@@ -467,9 +470,8 @@ class LocalUserPool:
                 "USER_ID_FOR_SRP": conversation.user_name,
                 "USERNAME": conversation.user_name,
             },
+            alias=challenge.secret_block,
         )
-        self._sessions_by_secret_block[challenge.secret_block] = presented["Session"]
-        return presented
 
     def _password_proven(self, conversation: Conversation, responses: Mapping[str, str]) -> bool:
         challenge = conversation.srp_challenge
@@ -480,9 +482,12 @@ class LocalUserPool:
         )
         return proven and not conversation.user_not_found
 
-    def _challenge(self, conversation: Conversation, parameters: dict[str, str]) -> dict[str, Any]:
+    def _challenge(
+        self, conversation: Conversation, parameters: dict[str, str], *, alias: str | None = None
+    ) -> dict[str, Any]:
         config = self._client(conversation.client_id).extended_config
-        token = self.sessions.issue(conversation, int(config.get("AuthSessionValidity", 3)))
+        validity = int(config.get("AuthSessionValidity", 3))
+        token = self.sessions.issue(conversation, validity, alias=alias)
         return {
             "ChallengeName": conversation.challenge,
             "Session": token,
@@ -520,25 +525,22 @@ class LocalUserPool:
 
     # --- tokens -----------------------------------------------------------------------------------
 
-    def _signed_in(
-        self, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, *, password_flow: bool = False
-    ) -> dict[str, Any]:
+    def _signed_in(self, client: CognitoIdpUserPoolClient, user: CognitoIdpUser) -> dict[str, Any]:
         """The tokens of a completed sign-in."""
-        if password_flow:
-            self._refuse_what_is_not_emulated(user)
         result = self.tokens.sign_in(self._token_settings(client), self._principal(client, user))
         self._pool.access_tokens[result["AccessToken"]] = (client.id, user.username)
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
-    def _refuse_what_is_not_emulated(self, user: CognitoIdpUser) -> None:
-        # After a password, Cognito may ask for more; the local pool never skips it.
+    def _refuse_what_comes_after_the_password(self, user: CognitoIdpUser, *, mfa: bool) -> None:
+        """After a right password Cognito may ask for more (a new password; outside a custom
+        flow, MFA); the local pool refuses what it does not emulate, and never skips it."""
         if user.status == UserStatus.RESET_REQUIRED:
             raise errors.CognitoError(
                 "PasswordResetRequiredException", "Password reset required for the user"
             )
         if user.status == UserStatus.FORCE_CHANGE_PASSWORD:
             raise errors.not_emulated("the NEW_PASSWORD_REQUIRED challenge")
-        if (
+        if mfa and (
             self._pool.mfa_config != "OFF"
             or user.sms_mfa_enabled
             or user.software_token_mfa_enabled
@@ -575,7 +577,10 @@ class LocalUserPool:
         self, client: CognitoIdpUserPoolClient, parameters: Mapping[str, str]
     ) -> dict[str, Any]:
         refresh_token = _required(parameters, "REFRESH_TOKEN")
-        origin = self.tokens.origin_of_refresh_token(client.id, refresh_token)
+        if self._token_settings(client).rotation_enabled:
+            # Cognito: rotating refresh tokens are renewed with GetTokensFromRefreshToken only.
+            raise errors.invalid_parameter(NOT_ENABLED["REFRESH_TOKEN_AUTH"])
+        origin = self.tokens.origin_of_refresh_token(self._token_settings(client), refresh_token)
         self._check_secret_hash(client, origin.username, parameters.get("SECRET_HASH"))
         result = self._renew(client, refresh_token, origin.username, rotate=False)
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
@@ -588,8 +593,10 @@ class LocalUserPool:
         client = self._client(client_id)
         self._check_client_secret(client, client_secret)
         token = _required({"RefreshToken": refresh_token or ""}, "RefreshToken")
-        origin = self.tokens.origin_of_refresh_token(client.id, token)
-        rotate = self._token_settings(client).rotation_enabled
+        settings = self._token_settings(client)
+        # The user is looked up before the token is renewed (and, with rotation, replaced).
+        origin = self.tokens.origin_of_refresh_token(settings, token)
+        rotate = settings.rotation_enabled
         return {"AuthenticationResult": self._renew(client, token, origin.username, rotate=rotate)}
 
     def _renew(
@@ -621,6 +628,16 @@ class LocalUserPool:
         origin = self.tokens.access_token_origin(access_token)
         return self._live_user(origin.username).username
 
+    def unverify(self, changed: set[str], username: str) -> None:
+        """After a user changed their email or phone number, it is unverified (Cognito sends a
+        code to the new one; the local pool does not emulate that verification)."""
+        user = self._user(username)
+        if user is None:
+            return
+        flags = [f"{name}_verified" for name in ("email", "phone_number") if name in changed]
+        if flags:
+            user.update_attributes([{"Name": flag, "Value": "false"} for flag in flags])
+
     def sign_out(self, username: str) -> None:
         """GlobalSignOut / AdminUserGlobalSignOut: every token of the user, revoked."""
         user = self._user(username)
@@ -635,7 +652,7 @@ class LocalUserPool:
             return
         if not given:
             raise errors.not_authorized(
-                f"Client {client.id} is configured for secret but secret was not received"
+                f"Client {client.id} is configured with secret but SECRET_HASH was not received"
             )
         expected = secret_hash(username, client.id, client.secret)
         if not hmac.compare_digest(expected.encode(), given.encode()):

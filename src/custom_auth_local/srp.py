@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 # RFC 3526, 3072-bit MODP group (group 15): a safe prime; the tests check it.
@@ -99,9 +99,10 @@ class ServerChallenge:
 
     salt_hex: str
     big_b: int
-    secret_block: str
-    _b: int
-    _v: int
+    secret_block: str = field(repr=False)
+    #: The server's secret exponent and the password verifier: with both, a proof can be forged.
+    _b: int = field(repr=False)
+    _v: int = field(repr=False)
 
     @classmethod
     def start(cls, password_verifier: int, salt_hex: str) -> "ServerChallenge":
@@ -148,7 +149,7 @@ class Client:
     """A client's SRP state for one sign-in: send ``srp_a``, then answer with :meth:`answer`."""
 
     user_pool_id: str
-    _a: int
+    _a: int = field(repr=False)
     big_a: int
 
     @classmethod

@@ -27,6 +27,10 @@ from custom_auth_local import cognito_errors as errors
 #: authorizes the user's own Cognito calls (GetUser, GlobalSignOut...).
 USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+#: How many sign-ins between two passes that forget expired origins.
+_PRUNE_EVERY = 256
+#: The longest AccessTokenValidity Cognito allows.
+_LONGEST_ACCESS_TOKEN_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,9 @@ class Origin:
 @dataclass
 class _RefreshToken:
     origin_jti: str
-    #: Set when rotation replaced it: it still works until then (the grace period).
-    usable_until: float | None = None
+    #: When rotation replaced it: it still works for the grace period after that, no longer
+    #: (using it inside the grace period does not extend it).
+    rotated_at: float | None = None
 
 
 @dataclass
@@ -177,28 +182,51 @@ class TokenIssuer:
         with self._lock:
             self._origins[origin.origin_jti] = origin
             self._refresh_tokens[refresh_token] = _RefreshToken(origin.origin_jti)
+            if len(self._origins) % _PRUNE_EVERY == 0:
+                self._forget_expired(now)
         return {**self._id_and_access(client, principal, origin), "RefreshToken": refresh_token}
 
-    def origin_of_refresh_token(self, client_id: str, refresh_token: str) -> Origin:
-        """The live origin of ``refresh_token`` for ``client_id``; NotAuthorizedException
-        otherwise, with Cognito's message."""
-        now = self.clock()
+    def _forget_expired(self, now: float) -> None:
+        # An origin whose refresh token expired a day ago can renew nothing, and every access
+        # token made from it has expired too (none lives longer than a day): forget it.
+        gone = {
+            jti
+            for jti, origin in self._origins.items()
+            if origin.refresh_expires_at < now - _LONGEST_ACCESS_TOKEN_SECONDS
+        }
+        for jti in gone:
+            del self._origins[jti]
+        for token in [t for t, record in self._refresh_tokens.items() if record.origin_jti in gone]:
+            del self._refresh_tokens[token]
+
+    def origin_of_refresh_token(
+        self, client: ClientTokenSettings, refresh_token: str, *, rotate: bool = False
+    ) -> Origin:
+        """The live origin of ``refresh_token`` for ``client``; NotAuthorizedException
+        otherwise, with Cognito's message. With ``rotate``, the token is marked replaced in the
+        same step, so that of several refreshes racing with one token, only those inside the
+        grace period get through."""
         with self._lock:
+            now = self.clock()
             record = self._refresh_tokens.get(refresh_token)
             origin = self._origins.get(record.origin_jti) if record is not None else None
-        if record is None or origin is None or origin.client_id != client_id:
-            raise errors.not_authorized("Invalid Refresh Token.")
-        if origin.revoked:
-            raise errors.not_authorized("Refresh Token has been revoked")
-        if record.usable_until is not None and now > record.usable_until:
-            # Replaced by rotation, its grace period over. (Cognito's wording here is not in
-            # any public capture; the error code is the model's.)
-            raise errors.CognitoError(
-                "RefreshTokenReuseException", "Refresh Token has been revoked"
-            )
-        if now > origin.refresh_expires_at:
-            raise errors.not_authorized("Refresh Token has expired")
-        return origin
+            if record is None or origin is None or origin.client_id != client.client_id:
+                raise errors.not_authorized("Invalid Refresh Token.")
+            if origin.revoked:
+                raise errors.not_authorized("Refresh Token has been revoked")
+            if record.rotated_at is not None and (
+                now >= record.rotated_at + client.rotation_grace_seconds
+            ):
+                # Replaced by rotation, its grace period over. (Cognito's wording here is not
+                # in any public capture; the error code is the model's.)
+                raise errors.CognitoError(
+                    "RefreshTokenReuseException", "Refresh Token has been revoked"
+                )
+            if now > origin.refresh_expires_at:
+                raise errors.not_authorized("Refresh Token has expired")
+            if rotate and record.rotated_at is None:
+                record.rotated_at = now
+            return origin
 
     def renew(
         self,
@@ -209,16 +237,14 @@ class TokenIssuer:
         rotate: bool,
     ) -> dict[str, Any]:
         """New ID and access tokens of the refresh token's origin (its ``auth_time`` kept); with
-        ``rotate``, a new refresh token too, and the old one dies after the grace period."""
-        origin = self.origin_of_refresh_token(client.client_id, refresh_token)
+        ``rotate``, a new refresh token too, and the old one dies when the grace period after
+        its first renewal ends."""
+        origin = self.origin_of_refresh_token(client, refresh_token, rotate=rotate)
         result = self._id_and_access(client, principal, origin)
         if rotate:
             replacement = _new_refresh_token()
             with self._lock:
                 self._refresh_tokens[replacement] = _RefreshToken(origin.origin_jti)
-                self._refresh_tokens[refresh_token].usable_until = (
-                    self.clock() + client.rotation_grace_seconds
-                )
             result["RefreshToken"] = replacement
         return result
 

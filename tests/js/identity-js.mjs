@@ -94,8 +94,9 @@ if (password === undefined) {
 if (signedIn) {
   const { user, session } = signedIn;
   await check("tokens_verify", async () => {
-    await verifyToken(config, session.getIdToken().getJwtToken(), "id");
+    const id = await verifyToken(config, session.getIdToken().getJwtToken(), "id");
     await verifyToken(config, session.getAccessToken().getJwtToken(), "access");
+    if (id.email !== config.username) throw new Error(`the ID token's email is ${id.email}`);
     return `RS256 against ${config.issuer}/.well-known/jwks.json`;
   });
   await check("get_session_from_storage", async () => {

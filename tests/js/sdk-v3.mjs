@@ -119,7 +119,8 @@ if (tokens) {
     const id = await verifyToken(config, tokens.IdToken, "id");
     const access = await verifyToken(config, tokens.AccessToken, "access");
     if (id.kid === access.kid) throw new Error("one key for both: Cognito signs ID and access tokens with two");
-    return `RS256 against ${config.issuer}/.well-known/jwks.json; email ${id.email === config.username ? "right" : "wrong"}`;
+    if (id.email !== config.username) throw new Error(`the ID token's email is ${id.email}`);
+    return `RS256 against ${config.issuer}/.well-known/jwks.json`;
   });
   await check("get_user", async () => {
     const user = await send(new GetUserCommand({ AccessToken: tokens.AccessToken }));
