@@ -251,6 +251,10 @@ class LocalUserPool:
     def _hides_unknown_users(self, client: CognitoIdpUserPoolClient) -> bool:
         return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
 
+    def _known_user(self, conversation: Conversation) -> CognitoIdpUser | None:
+        """The user a sign-in is for; None for nobody (or one deleted since it started)."""
+        return None if conversation.user_not_found else self._user(conversation.user_name)
+
     def _unknown_user_id(self, username: str) -> str:
         """The internal name an unknown user gets: a UUID, the same for the same name and pool,
         as Cognito answers USER_SRP_AUTH for nobody (its triggers never see the name typed)."""
@@ -398,7 +402,7 @@ class LocalUserPool:
             return self._next(conversation, client_metadata)
         # PASSWORD_VERIFIER
         proven = self._password_proven(conversation, responses)
-        user = None if conversation.user_not_found else self._user(conversation.user_name)
+        user = self._known_user(conversation)
         if proven and user is not None:
             # In a custom flow too: a reset or temporary password is no way in.
             self._refuse_what_comes_after_the_password(user, mfa=conversation.flow != "CUSTOM_AUTH")
@@ -422,7 +426,7 @@ class LocalUserPool:
         if fail:
             raise errors.not_authorized()
         if issue:
-            user = None if conversation.user_not_found else self._user(conversation.user_name)
+            user = self._known_user(conversation)
             if user is None:
                 raise errors.not_authorized()
             return self._signed_in(self._client(conversation.client_id), user)
@@ -456,7 +460,7 @@ class LocalUserPool:
         return self._challenge(conversation, {**public, "USERNAME": conversation.user_name})
 
     def _password_challenge(self, conversation: Conversation) -> dict[str, Any]:
-        user = None if conversation.user_not_found else self._user(conversation.user_name)
+        user = self._known_user(conversation)
         password = None if user is None else user.password
         challenge = self.passwords.challenge(conversation.user_name, password)
         conversation.challenge = "PASSWORD_VERIFIER"
@@ -577,10 +581,11 @@ class LocalUserPool:
         self, client: CognitoIdpUserPoolClient, parameters: Mapping[str, str]
     ) -> dict[str, Any]:
         refresh_token = _required(parameters, "REFRESH_TOKEN")
-        if self._token_settings(client).rotation_enabled:
+        settings = self._token_settings(client)
+        if settings.rotation_enabled:
             # Cognito: rotating refresh tokens are renewed with GetTokensFromRefreshToken only.
             raise errors.invalid_parameter(NOT_ENABLED["REFRESH_TOKEN_AUTH"])
-        origin = self.tokens.origin_of_refresh_token(self._token_settings(client), refresh_token)
+        origin = self.tokens.origin_of_refresh_token(settings, refresh_token)
         self._check_secret_hash(client, origin.username, parameters.get("SECRET_HASH"))
         result = self._renew(client, refresh_token, origin.username, rotate=False)
         return {"ChallengeParameters": {}, "AuthenticationResult": result}

@@ -22,6 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeyParameters, RSAKey
 
 from custom_auth_local import cognito_errors as errors
+from custom_auth_local.tokens import issuer
 
 #: The scope of an access token issued through the API (not the OAuth endpoints): it
 #: authorizes the user's own Cognito calls (GetUser, GlobalSignOut...).
@@ -137,8 +138,7 @@ class TokenIssuer:
     @property
     def issuer(self) -> str:
         """The ``iss`` of this pool's tokens."""
-        base = self.issuer_base or f"https://cognito-idp.{self.region}.amazonaws.com"
-        return f"{base.rstrip('/')}/{self.user_pool_id}"
+        return issuer(self.region, self.user_pool_id, self.issuer_base)
 
     def jwks(self) -> dict[str, Any]:
         """The pool's JSON Web Key Set: its two public keys."""
