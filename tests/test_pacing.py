@@ -1,5 +1,11 @@
 """custom_auth.pacing, and the triggers' use of it: the shorter paths wait out the full one."""
 
+import bisect
+import itertools
+import math
+import random
+from collections.abc import Callable, Sequence
+
 import pytest
 
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
@@ -28,8 +34,13 @@ class FakeTime:
         self.now += seconds
 
 
-def pacer(time: FakeTime, initial: float = INITIAL_SECONDS, window: int = 31) -> Pacer:
-    return Pacer(initial, window=window, sleep=time.sleep, clock=time.clock)
+def pacer(
+    time: FakeTime,
+    initial: float = INITIAL_SECONDS,
+    window: int = 31,
+    choose: Callable[[Sequence[float]], float] = max,
+) -> Pacer:
+    return Pacer(initial, window=window, sleep=time.sleep, clock=time.clock, choose=choose)
 
 
 def test_before_any_full_run_the_target_is_the_initial_guess() -> None:
@@ -41,18 +52,53 @@ def test_before_any_full_run_the_target_is_the_initial_guess() -> None:
     assert time.slept == [round(INITIAL_SECONDS - 0.03, 6)]
 
 
-def test_the_target_is_the_median_of_recent_full_runs() -> None:
+def test_the_target_is_drawn_from_the_recent_full_runs() -> None:
     time = FakeTime()
-    paced = pacer(time, initial=1.0, window=5)
-    for seconds in (0.010, 0.012, 0.011, 0.500):  # one slow outlier
+    offered: list[tuple[float, ...]] = []
+
+    def choose(durations: Sequence[float]) -> float:
+        offered.append(tuple(durations))
+        return min(durations)
+
+    paced = pacer(time, initial=1.0, window=3, choose=choose)
+    for seconds in (0.010, 0.012):
         started = paced.start()
         time.now += seconds
         paced.full(started)
-    assert paced.target() == pytest.approx(0.012)  # 1.0, .010, .012, .011, .500
     started = paced.start()
-    time.now += 0.010
+    time.now += 0.001
+    paced.imitate(started)
+    assert offered[-1] == pytest.approx((1.0, 0.010, 0.012))
+    assert time.slept == [0.009]  # waited until it had taken the drawn 0.010
+    started = paced.start()
+    time.now += 0.014
     paced.full(started)  # the window now drops the initial guess
-    assert paced.target() == pytest.approx(0.011)
+    assert paced.recent() == pytest.approx((0.010, 0.012, 0.014))
+
+
+def test_by_default_the_draw_is_the_systems_randomness() -> None:
+    import secrets
+
+    chooser = getattr(Pacer().__dict__["_choose"], "__self__", None)
+    assert isinstance(chooser, secrets.SystemRandom)
+
+
+def test_the_wait_allows_for_the_sleeps_usual_overshoot() -> None:
+    time = FakeTime()
+    late = 0.0004
+
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+        time.now += late  # a sleep that always ends 0.4 ms late
+
+    paced = Pacer(0.05, sleep=sleep, clock=time.clock, choose=max)
+    taken = []
+    for _ in range(3):
+        started = paced.start()
+        time.now += 0.001
+        paced.imitate(started)
+        taken.append(time.now - started)
+    assert taken == pytest.approx([0.05 + late, 0.05, 0.05])
 
 
 def test_a_path_that_already_took_longer_does_not_wait() -> None:
@@ -87,7 +133,7 @@ def test_create_waits_for_unknown_users_reused_codes_and_lockouts_not_for_a_send
     create(limits, delivery, userNotFound=True, userAttributes={})
     create(limits, delivery)  # inside the cooldown: the code is reused
     assert len(delivery.sent) == 1
-    assert time.slept == [0.08, 0.08]  # median of (0.08 initial, 0.0 measured) is 0.08
+    assert time.slept == [0.08, 0.08]  # drawn (max here) from 0.08 initial and 0.0 measured
 
 
 def test_verify_waits_for_unknown_users() -> None:
@@ -124,4 +170,91 @@ def test_a_verify_that_lost_the_state_does_not_teach_the_pacer() -> None:
         clock=lambda: T0,
     )
     assert verified.response is not None and verified.response.answer_correct is False
-    assert paced.target() == 0.01  # the 2-second failure was not learnt as a full run
+    assert paced.recent() == (0.01,)  # the 2-second failure was not learnt as a full run
+
+
+# --- what a caller timing the answers learns ------------------------------------------------
+
+#: The full path's latency in the simulation: a DynamoDB write plus an SES call, lognormal
+#: around 80 ms (about 55 to 115 ms for the middle 95 %).
+FULL_MEDIAN, FULL_SIGMA = 0.08, 0.18
+#: How well a probe may tell a known user from an unknown one (50 % is a coin toss).
+MAX_ACCURACY = 0.55
+
+
+def best_threshold(known: Sequence[float], unknown: Sequence[float]) -> tuple[float, bool]:
+    """The single threshold (and side: are known users below it?) that best separates the two
+    sets of durations: the attacker's classifier, chosen on probes whose answer they know."""
+    known_sorted, unknown_sorted = sorted(known), sorted(unknown)
+    values = sorted({*known, *unknown})
+    cuts = [values[0] - 1.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    best = (0.0, values[0], True)
+    for cut in [*cuts, values[-1] + 1.0]:
+        right = (
+            bisect.bisect_left(known_sorted, cut)
+            + len(unknown_sorted)
+            - bisect.bisect_left(unknown_sorted, cut)
+        )
+        for score, below in ((right, True), (len(known) + len(unknown) - right, False)):
+            if score > best[0]:
+                best = (score, cut, below)
+    return best[1], best[2]
+
+
+def accuracy(rule: tuple[float, bool], known: Sequence[float], unknown: Sequence[float]) -> float:
+    """The share of probes the rule classifies right."""
+    cut, below = rule
+    right = sum((d < cut) == below for d in known) + sum((d < cut) != below for d in unknown)
+    return right / (len(known) + len(unknown))
+
+
+def held_out_accuracy(probe: Callable[[bool], float], probes: int, each: int = 1) -> float:
+    """Train a threshold on ``probes`` known and ``probes`` unknown measurements (the fastest of
+    ``each`` probes, interleaved with the other kind's), then score it on as many fresh ones."""
+
+    def measurements() -> tuple[list[float], list[float]]:
+        known: list[float] = []
+        unknown: list[float] = []
+        for _ in range(probes):
+            known.append(min(probe(True) for _ in range(each)))
+            unknown.append(min(probe(False) for _ in range(each)))
+        return known, unknown
+
+    rule = best_threshold(*measurements())
+    return accuracy(rule, *measurements())
+
+
+def timing_attack(
+    make_pacer: Callable[[FakeTime, random.Random], Pacer], seed: int
+) -> tuple[float, float]:
+    """Single-probe and fastest-of-nine accuracy against a pacer, in simulated time."""
+    rng = random.Random(seed)  # noqa: S311 - a simulation, seeded to be repeatable
+    time = FakeTime()
+    paced = make_pacer(time, rng)
+
+    def probe(known: bool) -> float:
+        begun = time.now
+        started = paced.start()
+        if known:  # the full path: a write and a send
+            time.now += rng.lognormvariate(math.log(FULL_MEDIAN), FULL_SIGMA)
+            paced.full(started)
+        else:  # a short one: a little own work (a hash), then the wait
+            time.now += rng.uniform(0.0001, 0.0005)
+            paced.imitate(started)
+        return time.now - begun
+
+    for _ in range(200):  # the container has been signing users in for a while: a full window
+        probe(True)
+    return held_out_accuracy(probe, 200), held_out_accuracy(probe, 200, each=9)
+
+
+def drawing_pacer(time: FakeTime, rng: random.Random) -> Pacer:
+    return Pacer(sleep=time.sleep, clock=time.clock, choose=rng.choice)
+
+
+def test_one_probe_or_the_fastest_of_nine_does_not_tell_known_users_from_unknown() -> None:
+    # The median rule this replaced scored 67 % and 98 % here (64 % and 97 % on average over
+    # 200 seeds): every short path took the median of the window, so a probe below it (and the
+    # fastest of nine nearly always is) was most likely a full one.
+    single, nine = timing_attack(drawing_pacer, seed=12)
+    assert max(single, nine) <= MAX_ACCURACY, f"one probe {single:.1%}, fastest of nine {nine:.1%}"

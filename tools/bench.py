@@ -16,6 +16,13 @@ are compared (a function and its floor) are interleaved, so a noisy machine slow
 - signin_ms, signins_per_s: one in-process email-code sign-in (initiate and respond) through
   the local user pool. invocations_per_signin: the trigger invocations it took.
 - package_kb.<function>, package_kb.layer: the built artefacts, zipped.
+- pacing: whether Create's duration tells a known user from an unknown one. The real
+  create_auth_challenge runs in-process, with real time, for known users (a send, through a
+  stub SES whose call sleeps a random latency) and unknown ones (userNotFound, padded by the
+  pacer), interleaved. single_probe_accuracy: the best single threshold on one set of probes,
+  scored on a fresh set (target <= 0.55; 0.5 is a coin toss); fastest_of_nine_accuracy: the
+  same on the fastest of nine probes, over fewer groups (40 of each: about 11 points either
+  way at 95 %; tests/test_pacing.py holds it to 0.55 over 200, in simulated time).
 
     python tools/bench.py --python .venv-lambda/bin/python [--runs 15] [--out .bench/results.json]
 """
@@ -353,6 +360,130 @@ def signins(count: int) -> dict[str, Any]:
     }
 
 
+# --- pacing: does Create's duration tell known users from unknown ones? ----------------------
+
+#: Probes of each kind in each set (the threshold is chosen on one set, scored on another).
+PACING_PROBES = 200
+#: Groups of nine of each kind in each set, for the fastest-of-nine attack (few, for time).
+PACING_GROUPS = 40
+#: The stub SES call's latency: lognormal, median 4 ms (about 2.2 to 7.2 ms). Real calls take
+#: tens of ms; small ones keep the bench quick, and still spread far wider than a sleep's
+#: jitter (about 0.1 ms here).
+PACING_LATENCY_S, PACING_SIGMA = 0.004, 0.3
+PACING_TARGET = 0.55
+
+
+def best_threshold(known: list[float], unknown: list[float]) -> tuple[float, bool]:
+    """The single threshold (and side: are known users below it?) that best separates the two
+    sets of durations: an attacker's classifier, trained on probes whose answer they know."""
+    import bisect
+    import itertools
+
+    known_sorted, unknown_sorted = sorted(known), sorted(unknown)
+    values = sorted({*known, *unknown})
+    cuts = [values[0] - 1.0, *((a + b) / 2 for a, b in itertools.pairwise(values))]
+    best = (-1, values[0], True)
+    for cut in [*cuts, values[-1] + 1.0]:
+        right = (
+            bisect.bisect_left(known_sorted, cut)
+            + len(unknown_sorted)
+            - bisect.bisect_left(unknown_sorted, cut)
+        )
+        for score, below in ((right, True), (len(known) + len(unknown) - right, False)):
+            if score > best[0]:
+                best = (score, cut, below)
+    return best[1], best[2]
+
+
+def threshold_accuracy(rule: tuple[float, bool], known: list[float], unknown: list[float]) -> float:
+    cut, below = rule
+    right = sum((d < cut) == below for d in known) + sum((d < cut) != below for d in unknown)
+    return round(right / (len(known) + len(unknown)), 4)
+
+
+def pacing(probes: int, groups: int) -> dict[str, Any]:
+    import itertools
+    import math
+    import random
+
+    from custom_auth.code_key import CodeKey
+    from custom_auth.delivery import EmailDelivery
+    from custom_auth.events import CreateAuthChallengeEvent
+    from custom_auth.pacing import WINDOW, Pacer
+    from custom_auth.settings import CodeSettings, DeliverySettings, LimitSettings
+    from custom_auth.state_store import InMemoryStateStore
+    from custom_auth.triggers import Limits, create_auth_challenge
+
+    latency = random.Random(12)  # noqa: S311 - the stub's latency, not a secret
+
+    class SlowSes:
+        """SES v2's SendEmail, as a delay."""
+
+        def send_email(self, **_: Any) -> dict[str, str]:
+            time.sleep(latency.lognormvariate(math.log(PACING_LATENCY_S), PACING_SIGMA))
+            return {"MessageId": "bench"}
+
+    class Secrets:
+        """Secrets Manager's GetSecretValue, for the code key."""
+
+        def get_secret_value(self, **_: Any) -> dict[str, Any]:
+            return {
+                "Name": "bench",
+                "SecretString": "bench-code-key-" + "k" * 40,
+                "VersionId": "bench-version",
+                "CreatedDate": datetime.now(UTC),
+            }
+
+    codes, key = CodeSettings("bench", 6, 300), CodeKey("bench", client=Secrets())
+    delivery = EmailDelivery(DeliverySettings(sender_email=SENDER), client=SlowSes())
+    # The pacer as the function builds it: real clock, real sleep, the system's randomness.
+    limits = Limits(LimitSettings("bench-state"), InMemoryStateStore(), Pacer())
+    sample = json.loads(
+        (ROOT / "events" / "create_auth_challenge" / "first_round.json").read_text("utf-8")
+    )
+    users = itertools.count()
+
+    def probe(known: bool) -> float:
+        event = json.loads(json.dumps(sample))
+        event["userName"] = f"bench-pacing-{next(users)}"  # a new user each time: a send
+        if not known:
+            event["request"] |= {"userNotFound": True, "userAttributes": {}}
+        started = time.perf_counter()
+        create_auth_challenge(
+            CreateAuthChallengeEvent.from_dict(event),
+            codes=codes,
+            delivery=delivery,
+            key=key,
+            limits=limits,
+        )
+        return time.perf_counter() - started
+
+    def measured(count: int, each: int) -> tuple[list[float], list[float]]:
+        known: list[float] = []
+        unknown: list[float] = []
+        for _ in range(count):
+            known.append(min(probe(True) for _ in range(each)))
+            unknown.append(min(probe(False) for _ in range(each)))
+        return known, unknown
+
+    for _ in range(WINDOW):  # fill the pacer's window, as a container that has been signing in
+        probe(True)
+    single = best_threshold(*measured(probes, 1))
+    known, unknown = measured(probes, 1)
+    nine = best_threshold(*measured(groups, 9))
+    return {
+        "pacing": {
+            "single_probe_accuracy": threshold_accuracy(single, known, unknown),
+            "fastest_of_nine_accuracy": threshold_accuracy(nine, *measured(groups, 9)),
+            "probes": probes,
+            "groups_of_nine": groups,
+            "known_ms": spread([d * 1000 for d in known], 2),
+            "unknown_ms": spread([d * 1000 for d in unknown], 2),
+            "stub_latency_ms": {"median": PACING_LATENCY_S * 1000, "sigma": PACING_SIGMA},
+        }
+    }
+
+
 def in_child(phase: str, argument: int) -> dict[str, Any]:
     """Run a phase in a fresh process of this interpreter, its stdout (the triggers' logs)
     discarded: the cost of writing a log line stays, a terminal's does not."""
@@ -435,6 +566,16 @@ def table(results: Mapping[str, Any]) -> str:
         f"starts each; {results['machine']['cpus']} CPUs, {results['machine']['platform']}, "
         f"Lambda's Python {results['machine']['lambda_python']}.",
     ]
+    if "pacing" in results:
+        paced = results["pacing"]
+        lines += [
+            "",
+            f"Timing Create, known users against unknown ones (a coin toss is 0.5): one probe "
+            f"{paced['single_probe_accuracy']} (target <= {PACING_TARGET}; {paced['probes']} "
+            f"of each to train, as many to score), the fastest of nine "
+            f"{paced['fastest_of_nine_accuracy']} ({paced['groups_of_nine']} groups of each); "
+            f"known {paced['known_ms']['median']} ms, unknown {paced['unknown_ms']['median']} ms.",
+        ]
     return "\n".join(lines)
 
 
@@ -444,7 +585,7 @@ def main() -> int:
     parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
     parser.add_argument("--runs", type=int, default=15, help="cold starts per function")
     parser.add_argument("--out", type=Path, default=ROOT / ".bench" / "results.json")
-    parser.add_argument("--phase", choices=["warm", "signin"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["warm", "signin", "pacing"], help=argparse.SUPPRESS)
     parser.add_argument("--iterations", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -459,6 +600,8 @@ def main() -> int:
                     "verify_auth_challenge_response": 2 * scale,
                 }
             )
+        elif args.phase == "pacing":
+            result = pacing(args.iterations or PACING_PROBES, PACING_GROUPS)
         else:
             result = signins(args.iterations)
         args.out.write_text(json.dumps(result), encoding="utf-8")
@@ -478,6 +621,8 @@ def main() -> int:
     results |= in_child("warm", 250)
     print("sign-ins...", file=sys.stderr)
     results |= in_child("signin", 100)
+    print("pacing...", file=sys.stderr)
+    results |= in_child("pacing", PACING_PROBES)
     results |= packages(args.build_dir)
     results["targets"] = {
         "cold_start_ratio_max": COLD_TARGET,
@@ -485,6 +630,10 @@ def main() -> int:
             name: ratio <= COLD_TARGET for name, ratio in results["cold_start_ratio"].items()
         },
         "invocations_per_signin": 4,
+        "pacing_single_probe_accuracy_max": PACING_TARGET,
+        "pacing_single_probe_accuracy_met": (
+            results["pacing"]["single_probe_accuracy"] <= PACING_TARGET
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
