@@ -18,7 +18,7 @@ from custom_auth.settings import Channel, DeliverySettings
 from tests.triggers import SENDER, sent_emails, sent_sms
 
 EMAIL = DeliverySettings(Channel.EMAIL, SENDER, "Acme <Books> & Co")
-SMS = DeliverySettings(Channel.SMS, None, "Acme")
+SMS = DeliverySettings(Channel.SMS, None, "Acme", sms_allowed_country_codes=("1", "44"))
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,69 @@ def test_each_channel_names_its_attribute_and_masks_it() -> None:
     email, sms = delivery_for(EMAIL), delivery_for(SMS)
     assert (email.attribute, email.mask("alice@example.com")) == ("email", "a***@e***.com")
     assert (sms.attribute, sms.mask("+12065550100")) == ("phone_number", "+*******0100")
+
+
+VERIFIED_EMAIL = {"email": "alice@example.com", "email_verified": "true"}
+VERIFIED_PHONE = {"phone_number": "+12065550100", "phone_number_verified": "true"}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "why"),
+    [
+        (VERIFIED_EMAIL, None),
+        ({}, "the user has no email"),
+        ({"email": "alice@example.com"}, "the user's email is not verified"),
+        ({**VERIFIED_EMAIL, "email_verified": "false"}, "the user's email is not verified"),
+        ({**VERIFIED_EMAIL, "email_verified": "True"}, "the user's email is not verified"),
+        ({**VERIFIED_EMAIL, "email": "alice"}, "the user's email is not one a message can go to"),
+        (
+            {**VERIFIED_EMAIL, "email": "al\ud800ice@example.com"},
+            "the user's email is not one a message can go to",
+        ),
+    ],
+)
+def test_email_goes_to_a_verified_address_only(attributes: dict[str, str], why: str) -> None:
+    assert delivery_for(EMAIL).refusal(attributes) == why
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("+12065550100", None),
+        ("+447700900123", None),
+        (
+            "+353851234567",
+            "the user's phone_number is in a country SMS_ALLOWED_COUNTRY_CODES leaves out",
+        ),
+        (
+            "+8613800138000",
+            "the user's phone_number is in a country SMS_ALLOWED_COUNTRY_CODES leaves out",
+        ),
+        ("12065550100", "the user's phone_number is not one a message can go to"),
+        ("+1 206 555 0100", "the user's phone_number is not one a message can go to"),
+        ("+0123456789", "the user's phone_number is not one a message can go to"),
+    ],
+)
+def test_sms_goes_to_verified_e164_numbers_of_the_listed_countries(number: str, why: str) -> None:
+    assert delivery_for(SMS).refusal({**VERIFIED_PHONE, "phone_number": number}) == why
+
+
+def test_unverified_destinations_can_be_allowed() -> None:
+    sms = delivery_for(DeliverySettings(Channel.SMS, None, sms_allowed_country_codes=("1",)))
+    assert (
+        sms.refusal({"phone_number": "+12065550100"}) == "the user's phone_number is not verified"
+    )
+    relaxed = DeliverySettings(
+        Channel.SMS, None, sms_allowed_country_codes=("1",), allow_unverified_destinations=True
+    )
+    assert delivery_for(relaxed).refusal({"phone_number": "+12065550100"}) is None
+    # The country list holds either way.
+    assert delivery_for(relaxed).refusal({"phone_number": "+447700900123"}) is not None
+
+
+def test_a_lockout_code_message_says_why_it_is_longer() -> None:
+    message = email_message("7KQM-2PD9-HRT0", EMAIL, 300, lockout=True)
+    for body in (message.text, message.html or ""):
+        assert "7KQM-2PD9-HRT0" in body and "longer code" in body
+    assert "longer code" not in email_message("042042", EMAIL, 300).text
+    assert "longer one" in sms_message("7KQM-2PD9-HRT0", SMS, 300, lockout=True).text

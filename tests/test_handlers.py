@@ -45,7 +45,7 @@ def test_an_emailed_code_signs_the_user_in(aws: None) -> None:
     assert signin.start() == ASK_CODE
     assert signin.public == {
         "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
-        "CODE_DELIVERY_DESTINATION": "a***@e***.com",
+        "CODE_DELIVERY_DESTINATION": "***@***",  # never a mask of the address (issue #12)
     }
     [email] = sent_emails()
     assert email.destinations["ToAddresses"] == ["alice@example.com"]
@@ -60,7 +60,7 @@ def test_a_wrong_code_then_the_right_one_with_no_second_message(aws: None) -> No
     signin.start()
     code = code_in(sent_emails()[0].body)
     assert signin.answer(wrong(code)) == ASK_CODE
-    assert signin.public["CODE_DELIVERY_DESTINATION"] == "a***@e***.com"
+    assert signin.public["CODE_DELIVERY_DESTINATION"] == "***@***"
     assert len(sent_emails()) == 1  # the user keeps the code they have
     assert signin.answer(code) == ISSUED
 
@@ -110,12 +110,13 @@ def test_the_code_email_reads_well(aws: None, monkeypatch: pytest.MonkeyPatch) -
 def test_an_sms_code_signs_the_user_in(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTP_CHANNEL", "sms")
     monkeypatch.setenv("OTP_LENGTH", "8")
+    monkeypatch.setenv("SMS_ALLOWED_COUNTRY_CODES", "1")
     monkeypatch.delenv("SENDER_EMAIL")  # not needed for SMS
     signin = SignIn(Triggers.load())
     assert signin.start() == ASK_CODE
     assert signin.public == {
         "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
-        "CODE_DELIVERY_DESTINATION": "+*******0100",
+        "CODE_DELIVERY_DESTINATION": "+***",
     }
     [(number, text)] = sent_sms()
     assert number == "+12065550100"
@@ -204,7 +205,7 @@ def test_a_user_without_an_email_is_refused_like_an_unknown_user(
     assert signin.start() == ASK_CODE
     assert not sent_emails()
     [line] = [json.loads(line) for line in logs if "cannot send" in line]
-    assert line["message"] == "cannot send a code: the user has no such attribute"
+    assert line["message"] == "cannot send a code: the user has no email"
     assert (line["level"], line["attribute"]) == ("ERROR", "email")
     assert signin.answer("000000") == ASK_CODE
 
@@ -288,7 +289,10 @@ def test_create_refuses_a_later_round_without_its_code_record(aws: None) -> None
     ("variable", "value", "message"),
     [
         ("OTP_CHANNEL", "pigeon", "OTP_CHANNEL: must be one of email, sms"),
-        ("OTP_LENGTH", "4", "OTP_LENGTH: must be a whole number from 6 to 10"),
+        ("OTP_LENGTH", "4", "OTP_LENGTH: must be a whole number from 6 to 20"),
+        ("CODE_FORMAT", "hex", "CODE_FORMAT: must be one of digits, alphanumeric"),
+        ("BIND_CODE_TO_SIGN_IN", "yes", "BIND_CODE_TO_SIGN_IN: must be true or false"),
+        ("POOL_MAX_SENDS_PER_HOUR", "0", "POOL_MAX_SENDS_PER_HOUR: must be a whole number"),
         ("CODE_TTL_SECONDS", "3600", "CODE_TTL_SECONDS: must be a whole number from 30 to 600"),
         ("SENDER_EMAIL", "", "SENDER_EMAIL: is required (OTP_CHANNEL is email)"),
         ("CODE_KEY_SECRET_ID", "", "CODE_KEY_SECRET_ID: is required"),
@@ -300,6 +304,70 @@ def test_create_refuses_to_start_with_a_bad_setting(
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=re.escape(message)):
         load_handler("create_auth_challenge")
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the metrics the trigger functions count."""
+    from custom_auth.observability import count
+
+    names: list[str] = []
+
+    def record(metric: Any) -> None:
+        names.append(metric.value)
+        count(metric)
+
+    monkeypatch.setattr("custom_auth.triggers.count", record)
+    return names
+
+
+def test_the_pools_hourly_cap_holds_across_users_and_looks_like_any_sign_in(
+    aws: None, monkeypatch: pytest.MonkeyPatch, logs: list[str], counted: list[str]
+) -> None:
+    monkeypatch.setenv("POOL_MAX_SENDS_PER_HOUR", "2")
+    create = load_handler("create_auth_challenge")
+    public = []
+    for user in ("alice", "bob", "carol"):
+        event = create_event([])
+        event["userName"] = user
+        public.append(create.lambda_handler(event, Context())["response"])
+    assert len(sent_emails()) == 2
+    assert len({json.dumps(r["publicChallengeParameters"]) for r in public}) == 1
+    [line] = [json.loads(line) for line in logs if "hourly cap on messages" in line]
+    assert (line["level"], line["cap"]) == ("ERROR", 2)
+    assert counted.count("PoolSendCapReached") == 1
+    # carol's sign-in holds no code that any answer could match, and her own cap is untouched:
+    # the next hour she gets one.
+    assert public[2]["privateChallengeParameters"]["codeHash"] not in {
+        r["privateChallengeParameters"]["codeHash"] for r in public[:2]
+    }
+
+
+def test_a_user_whose_email_is_not_verified_gets_nothing_and_looks_the_same(
+    aws: None, logs: list[str], counted: list[str]
+) -> None:
+    attributes = {"sub": "x", "email": "alice@example.com", "email_verified": "false"}
+    signin = SignIn(Triggers.load(), request={"userAttributes": attributes})
+    assert signin.start() == ASK_CODE
+    assert signin.public == {
+        "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
+        "CODE_DELIVERY_DESTINATION": "***@***",
+    }
+    assert not sent_emails()
+    assert any("the user's email is not verified" in line for line in logs)
+    assert "DeliveriesRefused" in counted and "DeliveriesImpossible" not in counted
+
+
+def test_an_alphanumeric_code_signs_in_typed_in_lower_case(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODE_FORMAT", "alphanumeric")
+    monkeypatch.setenv("OTP_LENGTH", "13")
+    signin = SignIn(Triggers.load())
+    signin.start()
+    [code] = re.findall(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]\b", sent_emails()[0].body)
+    assert signin.answer(code.replace("-", "")[:12]) == ASK_CODE  # one character short
+    assert signin.answer(code.lower()) == ISSUED
 
 
 def test_define_refuses_to_start_with_a_bad_setting(

@@ -14,12 +14,13 @@ from custom_auth.limits import (
     after_send,
     plan_send,
 )
-from custom_auth.otp import CodeRecord
-from custom_auth.settings import Channel, LimitSettings
+from custom_auth.otp import CodeRecord, CodeSpec
+from custom_auth.settings import Channel, CodeFormat, LimitSettings
 
 T0 = 1_800_000_000
 TTL = 300
 LIMITS = LimitSettings("custom-auth-state")  # 10 failures, 900 s, 60 s cooldown, 5 an hour
+LOCKOUT = CodeSpec(CodeFormat.ALPHANUMERIC, 12)
 
 
 def plan(state: UserState, now: int, limits: LimitSettings = LIMITS) -> SendPlan:
@@ -124,19 +125,84 @@ def test_the_tenth_wrong_answer_in_a_row_locks_the_user_out() -> None:
     assert state.is_locked(T0 + 1) and state.locked_until == T0 + 1 + 900
 
 
-def test_while_locked_the_right_code_is_refused_not_counted_and_nothing_is_sent() -> None:
-    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
-    changed, outcome = after_answer(
+def locked_answer(
+    state: UserState, now: int, *, right: bool, lockout_code: bool, code_hash: str = ""
+) -> tuple[UserState | None, AnswerOutcome]:
+    return after_answer(
         state,
-        right=True,
-        code_hash=state.code.code_hash if state.code else None,
-        code_expires_at=T0 + TTL,
-        now=T0 + 2,
+        right=right,
+        code_hash=code_hash or (state.code.code_hash if state.code else None),
+        code_expires_at=now + TTL,
+        now=now,
         limits=LIMITS,
+        lockout_code=lockout_code,
     )
+
+
+def lockout_code(now: int) -> CodeRecord:
+    return CodeRecord(f"lockout-{now}", now, Channel.EMAIL, "a***@e***.com", LOCKOUT)
+
+
+def test_while_locked_an_ordinary_right_code_is_refused_and_not_counted() -> None:
+    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
+    changed, outcome = locked_answer(state, T0 + 2, right=True, lockout_code=False)
     assert (changed, outcome) == (None, AnswerOutcome.REFUSED_LOCKED)
-    assert plan(state, T0 + 2) is SendPlan.WITHHOLD
-    assert plan(state, T0 + 900) is SendPlan.WITHHOLD
+
+
+def test_while_locked_a_lockout_code_is_sent_even_inside_the_cooldown_then_reused() -> None:
+    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
+    # The ordinary code outstanding would be refused: a lockout code goes out at once.
+    assert plan_send(state, T0 + 2, LIMITS, code_ttl_seconds=TTL, channel=Channel.EMAIL) == (
+        SendPlan.SEND,
+        "locked out: a lockout code",
+    )
+    state = after_send(state, lockout_code(T0 + 2), T0 + 2)
+    assert plan(state, T0 + 3) is SendPlan.REUSE  # inside the cooldown: that lockout code
+    assert plan(state, T0 + 62) is SendPlan.SEND
+
+
+def test_while_locked_the_lockout_codes_right_answer_signs_in_and_the_lockout_stays() -> None:
+    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
+    state = after_send(state, lockout_code(T0 + 2), T0 + 2)
+    wrong, refused = locked_answer(state, T0 + 3, right=False, lockout_code=True)
+    assert (wrong, refused) == (None, AnswerOutcome.REFUSED_LOCKED)  # not counted either
+    after, outcome = locked_answer(state, T0 + 4, right=True, lockout_code=True)
+    assert outcome is AnswerOutcome.ACCEPTED_WHILE_LOCKED and outcome.signs_in
+    assert after is not None
+    # Nothing the attacker caused is forgiven: the same lockout, count and doubling.
+    assert (after.locked_until, after.lockouts, after.failures) == (
+        state.locked_until,
+        state.lockouts,
+        state.failures,
+    )
+    # And the lockout code is single use.
+    assert locked_answer(after, T0 + 5, right=True, lockout_code=True)[1] is (
+        AnswerOutcome.REFUSED_LOCKED
+    )
+
+
+def test_while_locked_the_hourly_cap_still_holds() -> None:
+    state, _ = fail(sent(UserState(), T0), 10, T0 + 1)
+    now = T0 + 2
+    for _ in range(LIMITS.max_sends_per_hour - 1):
+        assert plan(state, now) is SendPlan.SEND
+        state = after_send(state, lockout_code(now), now)
+        now += LIMITS.resend_cooldown_seconds
+    assert plan(state, now) is SendPlan.REUSE  # the cap: the last lockout code stands
+    assert plan(state, now + TTL) is SendPlan.WITHHOLD
+
+
+def test_bound_codes_a_new_sign_in_inside_the_cooldown_gets_its_own_code() -> None:
+    bound = replace(LIMITS, bind_code_to_sign_in=True)
+    state = sent(UserState(), T0)
+    assert plan(state, T0 + 1) is SendPlan.REUSE  # the default: the double click shares it
+    assert plan_send(state, T0 + 1, bound, code_ttl_seconds=TTL, channel=Channel.EMAIL) == (
+        SendPlan.SEND,
+        "a code of its own for this sign-in",
+    )
+    for _ in range(LIMITS.max_sends_per_hour - 1):
+        state = sent(state, T0 + 1)
+    assert plan(state, T0 + 2, bound) is SendPlan.WITHHOLD  # the cap, and no reuse
 
 
 def test_the_lockout_ends_and_a_right_answer_then_resets_everything() -> None:

@@ -29,7 +29,7 @@ ISSUED = {"challengeName": None, "issueTokens": True, "failAuthentication": Fals
 FAILED = {"challengeName": None, "issueTokens": False, "failAuthentication": True}
 RIGHT, WRONG = {"answerCorrect": True}, {"answerCorrect": False}
 PASSWORD_FIRST = {"AuthFlow": "password+otp"}
-SMS = {"OtpChannel": "sms", "SenderEmail": ""}
+SMS = {"OtpChannel": "sms", "SenderEmail": "", "SmsAllowedCountryCodes": "1"}
 
 # path: (template parameters, expected response or the number of messages Create sends)
 PROMISES: dict[str, tuple[dict[str, str], Any]] = {

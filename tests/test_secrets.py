@@ -2,7 +2,7 @@
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from custom_auth import triggers
 from custom_auth.events import CreateAuthChallengeEvent
 from custom_auth.observability import logger
-from custom_auth.otp import CodeRecord, generate_code
+from custom_auth.otp import CodeRecord, CodeSpec, generate_code
 from custom_auth.settings import Channel, CodeSettings
 from tests.triggers import (
     CODE_KEY,
@@ -86,6 +86,7 @@ def test_no_secret_in_any_log_line_at_debug(
 
     # SMS, an unknown user, malformed events and a failing delivery.
     monkeypatch.setenv("OTP_CHANNEL", "sms")
+    monkeypatch.setenv("SMS_ALLOWED_COUNTRY_CODES", "1")
     sms = SignIn(Triggers.load())
     sms.start()
     remember(sms)
@@ -131,7 +132,7 @@ def create_cases(draw: st.DrawFn) -> dict[str, Any]:
     later = draw(st.booleans())
     return {
         "channel": channel,
-        "length": draw(st.integers(6, 10)),
+        "length": draw(st.integers(6, 20)),
         "user_name": draw(st.text(min_size=1, max_size=40)),
         "user_not_found": draw(st.booleans()),
         "attributes": attributes,
@@ -151,10 +152,10 @@ class FakeDelivery:
     def mask(self, destination: str) -> str:
         return "masked:" + str(len(destination))
 
-    def plausible(self, user_name: str, key: bytes) -> str:
-        return "plausible"
+    def refusal(self, attributes: Mapping[str, str]) -> str | None:
+        return None if attributes.get(self.attribute) else "none"
 
-    def send(self, destination: str, code: str, ttl_seconds: int) -> None:
+    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
         self.sent.append((destination, code))
 
 
@@ -165,8 +166,8 @@ def test_no_code_or_hash_in_public_parameters_or_metadata(
 ) -> None:
     generated: list[str] = []
 
-    def recording(length: int) -> str:
-        generated.append(generate_code(length))
+    def recording(spec: CodeSpec) -> str:
+        generated.append(generate_code(spec))
         return generated[-1]
 
     monkeypatch.setattr("custom_auth.triggers.generate_code", recording)
@@ -195,7 +196,7 @@ def test_no_code_or_hash_in_public_parameters_or_metadata(
     metadata = json.loads(response["challengeMetadata"].removeprefix("otp1:"))
 
     assert set(public) == {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION"}
-    assert set(metadata) == {"h", "t", "c", "d"}
+    assert set(metadata) - {"k"} == {"h", "t", "c", "d", "s"}  # k: the key version, if known
     assert metadata["h"] == private["codeHash"]
     public_text = json.dumps(public)
     for code in generated:

@@ -5,6 +5,7 @@ import pytest
 from custom_auth.settings import (
     AuthFlow,
     Channel,
+    CodeFormat,
     CodeSettings,
     DeliverySettings,
     FlowSettings,
@@ -26,13 +27,34 @@ def test_every_variable_is_read() -> None:
     flow = FlowSettings.from_env({"AUTH_FLOW": "password+otp", "MAX_ATTEMPTS": "10"})
     assert flow == FlowSettings(AuthFlow.PASSWORD_OTP, 10)
     codes = CodeSettings.from_env(
-        {"CODE_KEY_SECRET_ID": " arn:key ", "OTP_LENGTH": "10", "CODE_TTL_SECONDS": "600"}
+        {
+            "CODE_KEY_SECRET_ID": " arn:key ",
+            "OTP_LENGTH": "20",
+            "CODE_TTL_SECONDS": "600",
+            "CODE_FORMAT": "alphanumeric",
+        }
     )
-    assert codes == CodeSettings("arn:key", 10, 600)
+    assert codes == CodeSettings("arn:key", 20, 600, CodeFormat.ALPHANUMERIC)
     delivery = DeliverySettings.from_env(
-        {"OTP_CHANNEL": "sms", "APP_NAME": "Acme", "EMAIL_SUBJECT": "Your code"}
+        {
+            "OTP_CHANNEL": "sms",
+            "APP_NAME": "Acme",
+            "EMAIL_SUBJECT": "Your code",
+            "SMS_ALLOWED_COUNTRY_CODES": "1, +44,353",
+            "ALLOW_UNVERIFIED_DESTINATIONS": "true",
+        }
     )
-    assert delivery == DeliverySettings(Channel.SMS, None, "Acme", "Your code")
+    assert delivery == DeliverySettings(
+        Channel.SMS, None, "Acme", "Your code", ("1", "44", "353"), True
+    )
+
+
+def test_sms_goes_nowhere_until_the_operator_lists_countries() -> None:
+    with pytest.raises(SettingsError, match="SMS_ALLOWED_COUNTRY_CODES: is required"):
+        DeliverySettings.from_env({"OTP_CHANNEL": "sms"})
+    email = DeliverySettings.from_env({"SENDER_EMAIL": "a@b.co"})
+    assert email.sms_allowed_country_codes == ()
+    assert email.allow_unverified_destinations is False
 
 
 @pytest.mark.parametrize(
@@ -59,7 +81,37 @@ def test_every_variable_is_read() -> None:
         (
             CodeSettings,
             {"CODE_KEY_SECRET_ID": "k", "OTP_LENGTH": "5"},
-            "OTP_LENGTH: must be a whole number from 6 to 10",
+            "OTP_LENGTH: must be a whole number from 6 to 20",
+        ),
+        (
+            CodeSettings,
+            {"CODE_KEY_SECRET_ID": "k", "OTP_LENGTH": "21"},
+            "OTP_LENGTH: must be a whole number from 6 to 20",
+        ),
+        (
+            CodeSettings,
+            {"CODE_KEY_SECRET_ID": "k", "CODE_FORMAT": "hex"},
+            "CODE_FORMAT: must be one of digits, alphanumeric; got 'hex'",
+        ),
+        (
+            DeliverySettings,
+            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1,,44"},
+            "SMS_ALLOWED_COUNTRY_CODES: must be calling codes or E.164 prefixes",
+        ),
+        (
+            DeliverySettings,
+            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "01"},
+            "SMS_ALLOWED_COUNTRY_CODES: must be calling codes or E.164 prefixes",
+        ),
+        (
+            DeliverySettings,
+            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1234567"},
+            "SMS_ALLOWED_COUNTRY_CODES: must be calling codes or E.164 prefixes",
+        ),
+        (
+            DeliverySettings,
+            {"SENDER_EMAIL": "a@b.co", "ALLOW_UNVERIFIED_DESTINATIONS": "1"},
+            "ALLOW_UNVERIFIED_DESTINATIONS: must be true or false; got '1'",
         ),
         (
             CodeSettings,
@@ -89,12 +141,12 @@ def test_every_variable_is_read() -> None:
         ),
         (
             DeliverySettings,
-            {"OTP_CHANNEL": "sms", "APP_NAME": "x" * 61},
+            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1", "APP_NAME": "x" * 61},
             "APP_NAME: must be at most 60 characters",
         ),
         (
             DeliverySettings,
-            {"OTP_CHANNEL": "sms", "EMAIL_SUBJECT": "x" * 201},
+            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1", "EMAIL_SUBJECT": "x" * 201},
             "EMAIL_SUBJECT: must be at most 200",
         ),
     ],
@@ -125,7 +177,7 @@ def limit_settings(**env: str) -> LimitSettings:
 
 
 def test_limit_defaults_are_the_safe_ones() -> None:
-    assert limit_settings() == LimitSettings("custom-auth-state", 10, 900, 60, 5)
+    assert limit_settings() == LimitSettings("custom-auth-state", 10, 900, 60, 5, False, 500)
 
 
 def test_every_limit_is_read() -> None:
@@ -134,8 +186,10 @@ def test_every_limit_is_read() -> None:
         LOCKOUT_SECONDS="60",
         RESEND_COOLDOWN_SECONDS="300",
         MAX_SENDS_PER_HOUR="60",
+        BIND_CODE_TO_SIGN_IN="true",
+        POOL_MAX_SENDS_PER_HOUR="1000000",
     )
-    assert limits == LimitSettings("custom-auth-state", 100, 60, 300, 60)
+    assert limits == LimitSettings("custom-auth-state", 100, 60, 300, 60, True, 1_000_000)
 
 
 def test_lockouts_double_up_to_a_day() -> None:
@@ -172,6 +226,11 @@ def test_lockouts_double_up_to_a_day() -> None:
         ),
         ({"MAX_SENDS_PER_HOUR": "61"}, "MAX_SENDS_PER_HOUR: must be a whole number from 1 to 60"),
         ({"MAX_SENDS_PER_HOUR": "five"}, "MAX_SENDS_PER_HOUR: must be a whole number from 1 to 60"),
+        ({"BIND_CODE_TO_SIGN_IN": "on"}, "BIND_CODE_TO_SIGN_IN: must be true or false; got 'on'"),
+        (
+            {"POOL_MAX_SENDS_PER_HOUR": "1000001"},
+            "POOL_MAX_SENDS_PER_HOUR: must be a whole number from 1 to 1000000",
+        ),
     ],
 )
 def test_a_bad_limit_names_the_variable_and_the_rule(env: dict[str, str], message: str) -> None:

@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from custom_auth.limits import UsedCode, UserState
-from custom_auth.otp import CodeRecord
-from custom_auth.settings import Channel
+from custom_auth.otp import CodeRecord, CodeSpec
+from custom_auth.settings import Channel, CodeFormat
 from custom_auth.state_store import (
     MAX_CONFLICTS,
     DynamoDBStateStore,
@@ -16,6 +16,7 @@ from custom_auth.state_store import (
     StateConflictError,
     StateStore,
     StateUnavailableError,
+    pool_sends_key,
     state_key,
     update,
 )
@@ -29,7 +30,9 @@ FULL = UserState(
     locked_until=T0 + 900,
     last_failure_at=T0,
     sends=(T0 - 100, T0),
-    code=CodeRecord("HASH-1", T0, Channel.SMS, "+*******0100"),
+    code=CodeRecord(
+        "HASH-1", T0, Channel.SMS, "+*******0100", CodeSpec(CodeFormat.ALPHANUMERIC, 12), "v1"
+    ),
     used=(UsedCode("HASH-0", T0 + 200),),
 )
 
@@ -92,6 +95,23 @@ def test_update_writes_nothing_when_the_change_is_none(store: StateStore) -> Non
         "unchanged"
     )
     assert store.load(KEY, T0) == UserState()
+
+
+def test_the_pool_counter_counts_up_to_its_cap_and_no_further(store: StateStore) -> None:
+    key = pool_sends_key("us-east-1_EXAMPLE01", T0)
+    assert [store.count_send(key, 3, T0 + 7200) for _ in range(5)] == [True] * 3 + [False] * 2
+    # Another hour, another counter; and no user's state key can be a counter's.
+    assert store.count_send(pool_sends_key("us-east-1_EXAMPLE01", T0 + 3600), 3, T0 + 10_800)
+    assert not key.startswith("us-east-1_EXAMPLE01#")
+
+
+def test_fifty_racing_sends_are_counted_exactly(store: StateStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = pool_sends_key("us-east-1_EXAMPLE01", T0)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda _: store.count_send(key, 20, T0 + 7200), range(50)))
+    assert results.count(True) == 20
 
 
 def test_update_gives_up_after_losing_every_race() -> None:

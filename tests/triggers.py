@@ -4,6 +4,7 @@ import copy
 import importlib.util
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +14,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
-from custom_auth.code_key import CodeKey
+from custom_auth.code_key import CodeKey, KeyVersion
 from custom_auth.settings import Channel
 from tests.conftest import load_event
 
@@ -42,13 +43,18 @@ class Context:
 
 
 class FixedKey(CodeKey):
-    """The code key, without Secrets Manager."""
+    """The code key, without Secrets Manager: one version, never rotated."""
+
+    VERSION = KeyVersion(version_id="fixed-version", secret=CODE_KEY.encode(), created_at=0)
 
     def __init__(self) -> None:
         super().__init__("fixed")
 
-    def get(self) -> bytes:
-        return CODE_KEY.encode()
+    def current(self) -> KeyVersion:
+        return self.VERSION
+
+    def for_code(self, version_id: str | None, issued_at: int) -> bytes | None:
+        return self.VERSION.secret if version_id in (None, self.VERSION.version_id) else None
 
 
 _loaded = 0
@@ -197,15 +203,18 @@ class RecordingDelivery:
 
     channel: Channel = Channel.EMAIL
     attribute: str = "email"
+    #: Each code as the message showed it, and whether it was a lockout code.
     sent: list[str] = field(default_factory=list)
+    lockout: list[bool] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refusal(self, attributes: Mapping[str, str]) -> str | None:
+        return None if attributes.get(self.attribute) else f"the user has no {self.attribute}"
 
     def mask(self, destination: str) -> str:
         return "a***@e***.com"
 
-    def plausible(self, user_name: str, key: bytes) -> str:
-        return "p***@e***.com"
-
-    def send(self, destination: str, code: str, ttl_seconds: int) -> None:
+    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
         with self._lock:
             self.sent.append(code)
+            self.lockout.append(lockout)

@@ -1,17 +1,28 @@
 """Sending a one-time code: by email through SES v2, or by SMS through SNS.
 
-Each channel knows the user attribute it sends to, how Cognito masks that destination, and how
-to send. :func:`delivery_for` picks the channel the settings name. boto3 clients are created on
-first use and can be injected (tests pass moto's or a fake).
+Each channel knows the user attribute it sends to and the one that says it was verified, which
+destinations it refuses, how to mask one for the logs, and how to send. :func:`delivery_for`
+picks the channel the settings name. boto3 clients are created on first use and can be
+injected (tests pass moto's or a fake).
 """
 
 import html
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from custom_auth.errors import CustomAuthError
-from custom_auth.masking import mask_email, mask_phone, plausible_email, plausible_phone
+from custom_auth.masking import mask_email, mask_phone
 from custom_auth.settings import Channel, DeliverySettings
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_LOCKOUT_NOTE = (
+    "Several wrong codes were entered for your account, so for now signing in needs this "
+    "longer code."
+)
 
 
 class DeliveryError(CustomAuthError):
@@ -35,12 +46,19 @@ def expiry_phrase(ttl_seconds: int) -> str:
     return f"{ttl_seconds} seconds"
 
 
-def email_message(code: str, settings: DeliverySettings, ttl_seconds: int) -> Message:
-    """The code email: a plain-text and an HTML body saying what the code is for."""
+def email_message(
+    code: str, settings: DeliverySettings, ttl_seconds: int, *, lockout: bool = False
+) -> Message:
+    """The code email: a plain-text and an HTML body saying what the code is for.
+
+    ``lockout``: the code is a lockout code, and the email says why it is longer.
+    """
     app, expiry = settings.app_name, expiry_phrase(ttl_seconds)
+    note = f"{_LOCKOUT_NOTE}\n\n" if lockout else ""
     text = (
         f"Your {app} sign-in code is:\n\n"
         f"    {code}\n\n"
+        f"{note}"
         f"It expires in {expiry}. Enter it where you started signing in.\n\n"
         f"If you did not try to sign in to {app}, you can ignore this email: "
         "without the code, no one can sign in as you.\n"
@@ -52,7 +70,8 @@ def email_message(code: str, settings: DeliverySettings, ttl_seconds: int) -> Me
         f"<p>Your {app_html} sign-in code is:</p>"
         '<p style="font-size:28px;font-weight:600;letter-spacing:6px;'
         f'font-family:Menlo,Consolas,monospace">{code}</p>'
-        f"<p>It expires in {expiry}. Enter it where you started signing in.</p>"
+        + (f"<p>{_LOCKOUT_NOTE}</p>" if lockout else "")
+        + f"<p>It expires in {expiry}. Enter it where you started signing in.</p>"
         f'<p style="color:#555;font-size:13px">If you did not try to sign in to {app_html}, '
         "you can ignore this email: without the code, no one can sign in as you.</p>"
         "</body></html>"
@@ -60,10 +79,14 @@ def email_message(code: str, settings: DeliverySettings, ttl_seconds: int) -> Me
     return Message(subject=settings.email_subject, text=text, html=body)
 
 
-def sms_message(code: str, settings: DeliverySettings, ttl_seconds: int) -> Message:
+def sms_message(
+    code: str, settings: DeliverySettings, ttl_seconds: int, *, lockout: bool = False
+) -> Message:
     """The code text message: short, code first."""
     expiry = expiry_phrase(ttl_seconds)
     text = f"{code} is your {settings.app_name} sign-in code. It expires in {expiry}."
+    if lockout:
+        text += " After several wrong codes, signing in needs this longer one for now."
     return Message(subject="", text=text)
 
 
@@ -80,17 +103,40 @@ class Delivery(Protocol):
         """The user attribute that holds the destination."""
         ...
 
+    def refusal(self, attributes: Mapping[str, str]) -> str | None:
+        """Why nothing may be sent to this user's destination (None: it may), in a few words
+        that hold no part of it."""
+        ...
+
     def mask(self, destination: str) -> str:
-        """The destination as Cognito would show it."""
+        """The destination, masked for the logs."""
         ...
 
-    def plausible(self, user_name: str, key: bytes) -> str:
-        """A masked destination for a user who does not exist, stable for that name."""
+    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
+        """Send ``code`` (as it should be shown); raise :class:`DeliveryError` if the service
+        refuses."""
         ...
 
-    def send(self, destination: str, code: str, ttl_seconds: int) -> None:
-        """Send ``code``; raise :class:`DeliveryError` if the service refuses."""
-        ...
+
+def _refusal(
+    attributes: Mapping[str, str], attribute: str, pattern: re.Pattern[str], allow_unverified: bool
+) -> str | None:
+    destination = attributes.get(attribute, "")
+    if not destination:
+        return f"the user has no {attribute}"
+    if not pattern.fullmatch(destination) or not _is_text(destination):
+        return f"the user's {attribute} is not one a message can go to"
+    if not allow_unverified and attributes.get(f"{attribute}_verified") != "true":
+        return f"the user's {attribute} is not verified"
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def _client(service: str) -> Any:
@@ -116,17 +162,19 @@ class EmailDelivery:
         self.settings = settings
         self._client = client
 
+    def refusal(self, attributes: Mapping[str, str]) -> str | None:
+        """No address, one that is not an address, or one not verified (unless allowed)."""
+        return _refusal(
+            attributes, self.attribute, _EMAIL, self.settings.allow_unverified_destinations
+        )
+
     def mask(self, destination: str) -> str:
         """``a***@e***.com``."""
         return mask_email(destination)
 
-    def plausible(self, user_name: str, key: bytes) -> str:
-        """A stable, plausible masked address."""
-        return plausible_email(user_name, key)
-
-    def send(self, destination: str, code: str, ttl_seconds: int) -> None:
+    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
         """One email with a text and an HTML body."""
-        message = email_message(code, self.settings, ttl_seconds)
+        message = email_message(code, self.settings, ttl_seconds, lockout=lockout)
         if self._client is None:
             self._client = _client("sesv2")
         body = {"Text": {"Data": message.text, "Charset": "UTF-8"}}
@@ -157,17 +205,26 @@ class SmsDelivery:
         self.settings = settings
         self._client = client
 
+    def refusal(self, attributes: Mapping[str, str]) -> str | None:
+        """No number, one that is not E.164, one not verified (unless allowed), or one outside
+        the countries ``SMS_ALLOWED_COUNTRY_CODES`` lists."""
+        why = _refusal(
+            attributes, self.attribute, _E164, self.settings.allow_unverified_destinations
+        )
+        if why is not None:
+            return why
+        digits = attributes[self.attribute][1:]
+        if not digits.startswith(self.settings.sms_allowed_country_codes):
+            return "the user's phone_number is in a country SMS_ALLOWED_COUNTRY_CODES leaves out"
+        return None
+
     def mask(self, destination: str) -> str:
         """``+*******0100``."""
         return mask_phone(destination)
 
-    def plausible(self, user_name: str, key: bytes) -> str:
-        """A stable, plausible masked phone number."""
-        return plausible_phone(user_name, key)
-
-    def send(self, destination: str, code: str, ttl_seconds: int) -> None:
+    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
         """One transactional text message."""
-        message = sms_message(code, self.settings, ttl_seconds)
+        message = sms_message(code, self.settings, ttl_seconds, lockout=lockout)
         if self._client is None:
             self._client = _client("sns")
         try:

@@ -87,6 +87,20 @@ def _str(data: Mapping[str, Any], key: str, path: str) -> str:
     return value
 
 
+def _text(data: Mapping[str, Any], key: str, path: str) -> str:
+    """A string that is also valid Unicode text: JSON can carry a lone surrogate (``"\\ud800"``),
+    which no UTF-8 encoding, hash or store accepts."""
+    value = _str(data, key, path)
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidEventError(
+                f"{path}.{key}: must be valid Unicode text (it holds a lone surrogate)"
+            ) from None
+    return value
+
+
 def _optional_str(data: Mapping[str, Any], key: str, path: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
@@ -402,8 +416,8 @@ def parse_event(
         "version": _str(data, "version", "event"),
         "trigger_source": source,
         "region": _str(data, "region", "event"),
-        "user_pool_id": _str(data, "userPoolId", "event"),
-        "user_name": _str(data, "userName", "event"),
+        "user_pool_id": _text(data, "userPoolId", "event"),
+        "user_name": _text(data, "userName", "event"),
         "caller_context": CallerContext(
             aws_sdk_version=_str(caller, "awsSdkVersion", "callerContext"),
             client_id=_str(caller, "clientId", "callerContext"),

@@ -7,12 +7,17 @@ whether Verify may accept; they return the next state and never touch storage
 (:mod:`custom_auth.state_store` loads and saves states with conditional writes).
 
 - Lockout: ``lockout_after_failures`` consecutive wrong answers (a replayed code counts as one)
-  lock the user out for ``lockout_duration(n)``; while locked no answer is accepted, the right
-  one included, and nothing is sent. A right answer resets the count and the repeats.
+  lock the user out for ``lockout_duration(n)``. While locked, no ordinary code is accepted,
+  the right one included. The way out is a lockout code: what Create sends while the user is
+  locked is a code of at least 60 bits (:meth:`~custom_auth.otp.CodeSpec.lockout`), which
+  only the person who receives it can type, and whose right answer signs the user in while
+  the lockout stays, so that the attacker who caused it gains no guesses. A right answer
+  with an ordinary code resets the count and the repeats.
 - Send throttle: at most one message per ``resend_cooldown_seconds`` and
   ``max_sends_per_hour`` in any hour. A new sign-in inside the cooldown reuses the code already
-  sent. A code that signed the user in ends its cooldown (the hourly cap still counts it), so
-  signing in again right after signing out works.
+  sent (or, with ``bind_code_to_sign_in``, gets its own). A code that signed the user in ends
+  its cooldown (the hourly cap still counts it), so signing in again right after signing out
+  works.
 - Single use: a code that signed the user in is dead; replaying it fails.
 """
 
@@ -22,7 +27,7 @@ from typing import Self
 
 from custom_auth._evolve import evolve
 from custom_auth._redact import RedactedRepr, sensitive
-from custom_auth.otp import CLOCK_SKEW_SECONDS, CodeRecord
+from custom_auth.otp import CLOCK_SKEW_SECONDS, LOCKOUT_CODE_BITS, CodeRecord
 from custom_auth.settings import Channel, LimitSettings
 
 HOUR = 3600
@@ -105,16 +110,20 @@ class SendPlan(StrEnum):
     SEND = "send"
     #: Send nothing; the code already sent (still valid, not used) stands.
     REUSE = "reuse"
-    #: Send nothing, and no code can be right: locked out, or over the hourly cap.
+    #: Send nothing, and no code can be right: over the hourly cap, or inside the cooldown
+    #: with no code to reuse.
     WITHHOLD = "withhold"
 
 
 def plan_send(
     state: UserState, now: int, limits: LimitSettings, *, code_ttl_seconds: int, channel: Channel
 ) -> tuple[SendPlan, str]:
-    """What Create may do for this user at ``now``, and why in a few words."""
-    if state.is_locked(now):
-        return SendPlan.WITHHOLD, "locked out"
+    """What Create may do for this user at ``now``, and why in a few words.
+
+    While the user is locked out, what is sent must be a lockout code (the caller makes it),
+    and only a lockout code already sent may be reused: an ordinary one would be refused.
+    """
+    locked = state.is_locked(now)
     code = state.code
     used = code is not None and state.is_used(code.code_hash)
     usable = (
@@ -122,18 +131,27 @@ def plan_send(
         and not used
         and code.channel is channel
         and now < code.issued_at + code_ttl_seconds
+        and (not locked or code.spec.bits >= LOCKOUT_CODE_BITS)
     )
+    reusable = usable and not limits.bind_code_to_sign_in
     sends = state.current(now).sends  # the last hour's
     # Measured from the last send as stored: a container whose clock is a little behind the
     # sender's still sees the cooldown.
-    if sends and now < max(sends) + limits.resend_cooldown_seconds and not used:
-        if usable:
-            return SendPlan.REUSE, "inside the resend cooldown"
-        return SendPlan.WITHHOLD, "inside the resend cooldown"
+    cooling = bool(sends) and now < max(sends) + limits.resend_cooldown_seconds and not used
+    if cooling and reusable:
+        return SendPlan.REUSE, "inside the resend cooldown"
     if len(sends) >= limits.max_sends_per_hour:
-        if usable:
+        if reusable:
             return SendPlan.REUSE, "hourly cap reached; the code already sent stands"
         return SendPlan.WITHHOLD, "hourly cap reached"
+    if locked:
+        # Inside the cooldown too: the code outstanding is an ordinary one, which the lockout
+        # refuses; one more message per lockout at most, and the hourly cap holds.
+        return SendPlan.SEND, "locked out: a lockout code"
+    if cooling:
+        if limits.bind_code_to_sign_in:
+            return SendPlan.SEND, "a code of its own for this sign-in"
+        return SendPlan.WITHHOLD, "inside the resend cooldown"
     return SendPlan.SEND, "new code"
 
 
@@ -150,13 +168,20 @@ class AnswerOutcome(StrEnum):
     """What became of an answer once the limits were applied."""
 
     ACCEPTED = "accepted"
+    #: A lockout code's right answer while locked out: signs in, and the lockout stays.
+    ACCEPTED_WHILE_LOCKED = "accepted_while_locked"
     WRONG = "wrong"
     #: The right code, which already signed the user in.
     REPLAYED = "replayed"
     #: A wrong answer that reached the limit: the user is now locked out.
     LOCKED_NOW = "locked_now"
-    #: Any answer while locked out: refused, and not counted.
+    #: Any other answer while locked out: refused, and not counted.
     REFUSED_LOCKED = "refused_locked"
+
+    @property
+    def signs_in(self) -> bool:
+        """Whether the answer counts as correct."""
+        return self in (AnswerOutcome.ACCEPTED, AnswerOutcome.ACCEPTED_WHILE_LOCKED)
 
 
 def after_answer(
@@ -167,14 +192,24 @@ def after_answer(
     code_expires_at: int,
     now: int,
     limits: LimitSettings,
+    lockout_code: bool = False,
 ) -> tuple[UserState | None, AnswerOutcome]:
     """Apply an answer (``right``: it matches the sign-in's unexpired code) at ``now``.
 
-    Returns the next state (None when nothing changes) and the outcome; only ACCEPTED lets
-    the answer count as correct.
+    ``lockout_code``: the sign-in's code is strong enough to be accepted during a lockout.
+    Returns the next state (None when nothing changes) and the outcome; only an outcome that
+    :attr:`~AnswerOutcome.signs_in` lets the answer count as correct.
     """
     if state.is_locked(now):
-        return None, AnswerOutcome.REFUSED_LOCKED
+        current = state.current(now)
+        if not (lockout_code and right and code_hash is not None):
+            return None, AnswerOutcome.REFUSED_LOCKED
+        if current.is_used(code_hash):
+            return None, AnswerOutcome.REFUSED_LOCKED
+        # Signed in; the failures, the lockout and its doubling stay as they are, so the
+        # attacker who caused the lockout is as locked out as before.
+        used = (*current.used, UsedCode(code_hash=code_hash, expires_at=code_expires_at))
+        return evolve(current, used=used), AnswerOutcome.ACCEPTED_WHILE_LOCKED
     current = state.current(now)
     if right and code_hash is not None and not current.is_used(code_hash):
         used = (*current.used, UsedCode(code_hash=code_hash, expires_at=code_expires_at))

@@ -1,12 +1,18 @@
-"""Masked destinations, the way Cognito shows where it sent a code.
+"""Masked destinations: for the logs, and the fixed hints the caller sees.
 
-``alice@example.com`` becomes ``a***@e***.com`` and ``+12065550100`` becomes ``+*******0100``:
-enough for a person to recognise their own address, too little to learn someone else's.
+``alice@example.com`` becomes ``a***@e***.com`` and ``+12065550100`` becomes ``+*******0100``
+in the logs: enough for an operator to tell users apart, too little to learn an address.
+
+The caller sees neither. Create never sees what the caller typed (for an unknown user Cognito
+gives it a made-up ``userName``), so any part of the real address in the public parameters
+could be checked against what was typed, and an unknown user's could not match: the public
+``CODE_DELIVERY_DESTINATION`` is one fixed hint per channel (:data:`CHANNEL_HINTS`).
 """
 
-import hashlib
-import hmac
 import string
+
+#: What ``CODE_DELIVERY_DESTINATION`` says, by channel: the same for every user, known or not.
+CHANNEL_HINTS = {"email": "***@***", "sms": "+***"}
 
 
 def mask_email(address: str) -> str:
@@ -24,28 +30,3 @@ def mask_phone(number: str) -> str:
     if len(digits) < 5:
         return "***"
     return "+" + "*" * (len(digits) - 4) + "".join(digits[-4:])
-
-
-def plausible_email(user_name: str, key: bytes) -> str:
-    """A masked address for a user who does not exist, stable for the same name.
-
-    A random one would change from one sign-in to the next and so give the user away; one
-    derived from the name under the secret key stays the same and looks like any other.
-    """
-    if "@" in user_name:
-        return mask_email(user_name)
-    digest = _digest(user_name, key)
-    letters = string.ascii_lowercase
-    tld = ("com", "net", "org")[digest[2] % 3]
-    return f"{letters[digest[0] % 26]}***@{letters[digest[1] % 26]}***.{tld}"
-
-
-def plausible_phone(user_name: str, key: bytes) -> str:
-    """A masked phone number for a user who does not exist, stable for the same name."""
-    digest = _digest(user_name, key)
-    last_four = int.from_bytes(digest[:4], "big") % 10_000
-    return f"+*******{last_four:04d}"
-
-
-def _digest(user_name: str, key: bytes) -> bytes:
-    return hmac.new(key, b"plausible-destination\0" + user_name.encode(), hashlib.sha256).digest()

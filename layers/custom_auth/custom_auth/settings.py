@@ -35,6 +35,15 @@ class Channel(StrEnum):
     SMS = "sms"
 
 
+class CodeFormat(StrEnum):
+    """``CODE_FORMAT``: what a code is made of."""
+
+    #: Decimal digits: 3.3 bits each.
+    DIGITS = "digits"
+    #: Crockford's base 32 (0-9 and A-Z without I, L, O, U): 5 bits each, read case-insensitively.
+    ALPHANUMERIC = "alphanumeric"
+
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 E = TypeVar("E", bound=StrEnum)
 
@@ -57,6 +66,15 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
         raise SettingsError(f"{name}: must be a whole number from {low} to {high}; got {raw!r}")
     return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise SettingsError(f"{name}: must be true or false; got {raw!r}")
+    return raw == "true"
 
 
 def _required(env: Mapping[str, str], name: str, why: str) -> str:
@@ -91,21 +109,24 @@ class CodeSettings:
 
     #: ``CODE_KEY_SECRET_ID``: the Secrets Manager secret whose value keys the code hashes.
     code_key_secret_id: str
-    #: ``OTP_LENGTH``: digits in a code (default 6, 6 to 10).
+    #: ``OTP_LENGTH``: digits (or characters) in a code (default 6, 6 to 20).
     otp_length: int = 6
     #: ``CODE_TTL_SECONDS``: how long a code is accepted (default 300, 30 to 600).
     code_ttl_seconds: int = 300
+    #: ``CODE_FORMAT``: digits (default) or alphanumeric.
+    code_format: CodeFormat = CodeFormat.DIGITS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """Read ``CODE_KEY_SECRET_ID``, ``OTP_LENGTH`` and ``CODE_TTL_SECONDS``."""
+        """Read ``CODE_KEY_SECRET_ID``, ``OTP_LENGTH``, ``CODE_TTL_SECONDS`` and ``CODE_FORMAT``."""
         env = os.environ if env is None else env
         return cls(
             code_key_secret_id=_required(
                 env, "CODE_KEY_SECRET_ID", "the secret that keys the code hashes"
             ),
-            otp_length=_integer(env, "OTP_LENGTH", 6, 6, 10),
+            otp_length=_integer(env, "OTP_LENGTH", 6, 6, 20),
             code_ttl_seconds=_integer(env, "CODE_TTL_SECONDS", 300, 30, 600),
+            code_format=_choice(env, "CODE_FORMAT", CodeFormat, CodeFormat.DIGITS),
         )
 
 
@@ -121,6 +142,12 @@ class DeliverySettings:
     app_name: str = "My App"
     #: ``EMAIL_SUBJECT``: the subject of code emails (default "Your <APP_NAME> sign-in code").
     email_subject: str = ""
+    #: ``SMS_ALLOWED_COUNTRY_CODES``: the calling codes (or longer E.164 prefixes, without +)
+    #: that SMS may go to; required for the sms channel: none until the operator lists some.
+    sms_allowed_country_codes: tuple[str, ...] = ()
+    #: ``ALLOW_UNVERIFIED_DESTINATIONS``: send to an address or number whose ``*_verified``
+    #: attribute is not true (default false: such a user gets nothing, like an unknown one).
+    allow_unverified_destinations: bool = False
 
     def __post_init__(self) -> None:
         if not self.email_subject:
@@ -142,7 +169,34 @@ class DeliverySettings:
         subject = env.get("EMAIL_SUBJECT", "").strip()
         if len(subject) > 200:
             raise SettingsError("EMAIL_SUBJECT: must be at most 200 characters")
-        return cls(channel=channel, sender_email=sender, app_name=app_name, email_subject=subject)
+        return cls(
+            channel=channel,
+            sender_email=sender,
+            app_name=app_name,
+            email_subject=subject,
+            sms_allowed_country_codes=_country_codes(env, channel),
+            allow_unverified_destinations=_flag(env, "ALLOW_UNVERIFIED_DESTINATIONS", False),
+        )
+
+
+def _country_codes(env: Mapping[str, str], channel: Channel) -> tuple[str, ...]:
+    name = "SMS_ALLOWED_COUNTRY_CODES"
+    raw = env.get(name, "").strip()
+    if not raw:
+        if channel is Channel.SMS:
+            raise SettingsError(
+                f"{name}: is required (OTP_CHANNEL is sms): list the calling codes SMS may go "
+                "to, such as 1,44; none is allowed until you do"
+            )
+        return ()
+    codes = tuple(part.strip().removeprefix("+") for part in raw.split(","))
+    for code in codes:
+        if not re.fullmatch(r"[1-9][0-9]{0,5}", code):
+            raise SettingsError(
+                f"{name}: must be calling codes or E.164 prefixes of 1 to 6 digits, separated "
+                f"by commas (such as 1,44); got {raw!r}"
+            )
+    return codes
 
 
 #: The longest a lockout grows to, however often it repeats.
@@ -166,6 +220,12 @@ class LimitSettings:
     resend_cooldown_seconds: int = 60
     #: ``MAX_SENDS_PER_HOUR``: at most this many messages per user in any hour (default 5, 1 to 60).
     max_sends_per_hour: int = 5
+    #: ``BIND_CODE_TO_SIGN_IN``: a new sign-in inside the cooldown gets a new code of its own
+    #: instead of the one already sent (default false; the hourly cap still holds).
+    bind_code_to_sign_in: bool = False
+    #: ``POOL_MAX_SENDS_PER_HOUR``: at most this many messages for the whole pool in a clock
+    #: hour (default 500, 1 to 1,000,000).
+    pool_max_sends_per_hour: int = 500
 
     def lockout_duration(self, lockouts: int) -> int:
         """How long the ``lockouts``-th lockout in a row lasts: doubling, at most a day."""
@@ -174,7 +234,7 @@ class LimitSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, code_ttl_seconds: int) -> Self:
-        """Read ``STATE_TABLE_NAME`` and the four limits; the cooldown must fit in a code's life."""
+        """Read ``STATE_TABLE_NAME`` and the limits; the cooldown must fit in a code's life."""
         env = os.environ if env is None else env
         table = _required(env, "STATE_TABLE_NAME", "the DynamoDB table of sends and lockouts")
         if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", table):
@@ -194,4 +254,6 @@ class LimitSettings:
             lockout_seconds=_integer(env, "LOCKOUT_SECONDS", 900, 60, MAX_LOCKOUT_SECONDS),
             resend_cooldown_seconds=cooldown,
             max_sends_per_hour=_integer(env, "MAX_SENDS_PER_HOUR", 5, 1, 60),
+            bind_code_to_sign_in=_flag(env, "BIND_CODE_TO_SIGN_IN", False),
+            pool_max_sends_per_hour=_integer(env, "POOL_MAX_SENDS_PER_HOUR", 500, 1, 1_000_000),
         )

@@ -16,8 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 from custom_auth._evolve import evolve
 from custom_auth.errors import CustomAuthError
-from custom_auth.limits import UsedCode, UserState
-from custom_auth.otp import CodeRecord
+from custom_auth.limits import HOUR, UsedCode, UserState
+from custom_auth.otp import CodeRecord, CodeSpec, InvalidCodeRecordError
 from custom_auth.settings import Channel
 
 #: How often :func:`update` reads again after losing a race before it gives up.
@@ -39,6 +39,12 @@ def state_key(user_pool_id: str, user_name: str) -> str:
     return f"{user_pool_id}#{user_name}"
 
 
+def pool_sends_key(user_pool_id: str, now: int) -> str:
+    """The item key of a pool's message count in the clock hour of ``now``. It starts with
+    ``#``, which no user pool id does, so no user's state key can be one."""
+    return f"#pool-sends#{user_pool_id}#{now // HOUR}"
+
+
 class StateStore(Protocol):
     """Loads and conditionally saves user states."""
 
@@ -48,6 +54,10 @@ class StateStore(Protocol):
 
     def save(self, key: str, state: UserState, expires_at: int) -> None:
         """Store ``state`` if the stored version is still ``state.version``; else conflict."""
+        ...
+
+    def count_send(self, key: str, cap: int, expires_at: int) -> bool:
+        """Add one to the counter under ``key`` if it is below ``cap``; whether it was."""
         ...
 
 
@@ -83,6 +93,7 @@ class InMemoryStateStore:
 
     def __init__(self) -> None:
         self._items: dict[str, tuple[UserState, int]] = {}
+        self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def load(self, key: str, now: int) -> UserState:
@@ -99,6 +110,14 @@ class InMemoryStateStore:
             if (stored[0].version if stored else 0) != state.version:
                 raise StateConflictError("the state changed since it was read")
             self._items[key] = (evolve(state, version=state.version + 1), expires_at)
+
+    def count_send(self, key: str, cap: int, expires_at: int) -> bool:
+        with self._lock:
+            sent = self._counters.get(key, 0)
+            if sent >= cap:
+                return False
+            self._counters[key] = sent + 1
+            return True
 
 
 # --- DynamoDB ---------------------------------------------------------------------------------
@@ -142,7 +161,7 @@ class DynamoDBStateStore:
             return UserState()
         try:
             return _from_item(item, now)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, InvalidCodeRecordError):
             raise StateUnavailableError(
                 f"{self.table_name}: an item custom-auth cannot read"
             ) from None
@@ -166,6 +185,26 @@ class DynamoDBStateStore:
             if _error_code(error) == "ConditionalCheckFailedException":
                 raise StateConflictError("the state changed since it was read") from None
             raise _unavailable("PutItem", error) from None
+
+    def count_send(self, key: str, cap: int, expires_at: int) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": key}},
+                UpdateExpression="ADD #n :one SET expires_at = :x",
+                ConditionExpression="attribute_not_exists(#n) OR #n < :cap",
+                ExpressionAttributeNames={"#n": "sent"},
+                ExpressionAttributeValues={
+                    ":one": _n(1),
+                    ":cap": _n(cap),
+                    ":x": _n(expires_at),
+                },
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable("UpdateItem", error) from None
+        return True
 
 
 def _error_code(error: Exception) -> str:
@@ -206,8 +245,11 @@ def _to_item(key: str, state: UserState, expires_at: int) -> dict[str, Any]:
                 "t": _n(code.issued_at),
                 "c": {"S": code.channel.value},
                 "d": {"S": code.destination},
+                "s": {"S": str(code.spec)},
             }
         }
+        if code.key_version is not None:
+            item["code"]["M"]["k"] = {"S": code.key_version}
     return item
 
 
@@ -223,6 +265,8 @@ def _from_item(item: dict[str, Any], now: int) -> UserState:
             issued_at=int(body["t"]["N"]),
             channel=Channel(body["c"]["S"]),
             destination=body["d"]["S"],
+            spec=CodeSpec.parse(body["s"]["S"]) if "s" in body else CodeSpec(),
+            key_version=body["k"]["S"] if "k" in body else None,
         )
     return UserState(
         version=version,

@@ -13,7 +13,7 @@ from typing import Any
 
 from custom_auth._evolve import evolve
 from custom_auth.challenge_names import ChallengeName
-from custom_auth.code_key import CodeKey
+from custom_auth.code_key import CodeKey, KeyVersion
 
 # Define's function lives in custom_auth.define (its handler imports only that); it is
 # re-exported here so that all three triggers can be imported from one place.
@@ -25,6 +25,7 @@ from custom_auth.events import (
     VerifyAuthChallengeResponseEvent,
 )
 from custom_auth.limits import (
+    HOUR,
     AnswerOutcome,
     SendPlan,
     UserState,
@@ -35,10 +36,13 @@ from custom_auth.limits import (
 from custom_auth.observability import Metric, count, logger, with_response
 from custom_auth.otp import (
     CLOCK_SKEW_SECONDS,
+    LOCKOUT_CODE_BITS,
     CodeRecord,
+    CodeSpec,
     InvalidCodeRecordError,
     Verdict,
     check_answer,
+    display_code,
     generate_code,
     hash_code,
     read_private_parameters,
@@ -49,6 +53,7 @@ from custom_auth.state_store import (
     StateConflictError,
     StateStore,
     StateUnavailableError,
+    pool_sends_key,
     state_key,
     update,
 )
@@ -99,15 +104,15 @@ def create_auth_challenge(
     """On a sign-in's first code round, send a code if the limits allow (else reuse the one
     already sent, or withhold); on later rounds carry the same code.
 
-    Whatever happened, the response has the same shape; an unknown user, a locked-out one, or
-    one without the attribute the channel needs gets nothing sent and a code that cannot match.
+    Whatever happened, the response has the same shape; an unknown user, or one whose
+    destination may not get a message (none, unverified, a country not allowed), gets
+    nothing sent and a code that cannot match.
     """
     if event.challenge_name != ChallengeName.CUSTOM_CHALLENGE:
         raise UnexpectedChallengeError(
             "request.challengeName: custom-auth creates CUSTOM_CHALLENGE only, "
             f"not {event.challenge_name}"
         )
-    secret = key.get()
     earlier = [e for e in event.session if e.challenge_name == ChallengeName.CUSTOM_CHALLENGE]
     if earlier:
         record = CodeRecord.from_metadata(earlier[-1].challenge_metadata)
@@ -120,7 +125,7 @@ def create_auth_challenge(
             },
         )
     else:
-        record = _first_round(event, codes, delivery, secret, limits, _now(clock))
+        record = _first_round(event, codes, delivery, key.current(), limits, _now(clock))
     count(Metric.CHALLENGES_CREATED)
     return event.respond(
         public_challenge_parameters=record.public_parameters(),
@@ -129,13 +134,18 @@ def create_auth_challenge(
     )
 
 
-def _unmatchable(channel: Channel, destination: str, issued_at: int) -> CodeRecord:
-    # No code went out, so no answer may ever match: a random value, not a code's hash.
+def _unmatchable(
+    channel: Channel, destination: str, issued_at: int, spec: CodeSpec, key: KeyVersion
+) -> CodeRecord:
+    # No code went out, so no answer may ever match: a random value, not a code's hash. The
+    # record has every field a real one has.
     return CodeRecord(
         code_hash=secrets.token_urlsafe(32),
         issued_at=issued_at,
         channel=channel,
         destination=destination,
+        spec=spec,
+        key_version=key.version_id,
     )
 
 
@@ -143,25 +153,28 @@ def _first_round(
     event: CreateAuthChallengeEvent,
     codes: CodeSettings,
     delivery: Delivery,
-    secret: bytes,
+    key: KeyVersion,
     limits: Limits,
     now: int,
 ) -> CodeRecord:
     started = limits.pacer.start()
     channel = delivery.channel
-    destination = None if event.user_not_found else event.user_attributes.get(delivery.attribute)
-    if not destination:
+    spec = CodeSpec(codes.code_format, codes.otp_length)
+    refusal = "unknown user" if event.user_not_found else delivery.refusal(event.user_attributes)
+    if refusal is not None:
         if not event.user_not_found:
             logger.error(
-                "cannot send a code: the user has no such attribute",
+                "cannot send a code: " + refusal,
                 extra={"attribute": delivery.attribute, "channel": channel.value},
             )
-            count(Metric.DELIVERIES_IMPOSSIBLE)
-        record = _unmatchable(channel, delivery.plausible(event.user_name, secret), now)
+            no_destination = not event.user_attributes.get(delivery.attribute)
+            count(Metric.DELIVERIES_IMPOSSIBLE if no_destination else Metric.DELIVERIES_REFUSED)
+        record = _unmatchable(channel, "", now, spec, key)
         limits.pacer.imitate(started)
-        _log_created("withhold", "no destination", record)
+        _log_created("withhold", refusal, record)
         return record
 
+    destination = event.user_attributes[delivery.attribute]
     masked = delivery.mask(destination)
     user = state_key(event.user_pool_id, event.user_name)
     # The code to send, if any, and its record: never logged, and the code is never stored.
@@ -177,15 +190,23 @@ def _first_round(
         )
         if plan is not SendPlan.SEND:
             return None, (plan, why, state)
-        code = generate_code(codes.otp_length)
+        made = spec.lockout() if state.is_locked(now) else spec
+        code = generate_code(made)
         code_hash = hash_code(
-            secret,
+            key.secret,
             code,
             user_pool_id=event.user_pool_id,
             user_name=event.user_name,
             issued_at=now,
         )
-        sent = CodeRecord(code_hash=code_hash, issued_at=now, channel=channel, destination=masked)
+        sent = CodeRecord(
+            code_hash=code_hash,
+            issued_at=now,
+            channel=channel,
+            destination=masked,
+            spec=made,
+            key_version=key.version_id,
+        )
         outbound[:] = [(code, sent)]
         return after_send(state, sent, now), (plan, why, state)
 
@@ -193,6 +214,9 @@ def _first_round(
         plan, why, before = update(
             limits.store, user, now, change, code_ttl_seconds=codes.code_ttl_seconds
         )
+        if plan is SendPlan.SEND and not _pool_allows_a_send(event, limits, now):
+            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
+            plan, why = SendPlan.WITHHOLD, "the pool's hourly cap is reached"
     except StateUnavailableError as error:
         _state_unavailable("no code is sent", error)
         raise
@@ -200,20 +224,42 @@ def _first_round(
     chosen: CodeRecord | None
     if plan is SendPlan.SEND:
         code, chosen = outbound[0]
+        lockout = chosen.spec != spec
         try:
-            delivery.send(destination, code, codes.code_ttl_seconds)
+            delivery.send(
+                destination, display_code(code, chosen.spec), codes.code_ttl_seconds,
+                lockout=lockout,
+            )  # fmt: skip
         except DeliveryError:
             _forget_send(limits.store, user, before, codes.code_ttl_seconds)
             raise
         limits.pacer.full(started)
         count(Metric.CODES_SENT)
+        if lockout:
+            count(Metric.LOCKOUT_CODES_SENT)
     else:
         limits.pacer.imitate(started)
         count(Metric.CODES_REUSED if plan is SendPlan.REUSE else Metric.CODES_WITHHELD)
         chosen = before.code if plan is SendPlan.REUSE else None
-    record = chosen if chosen is not None else _unmatchable(channel, masked, now)
+    record = chosen if chosen is not None else _unmatchable(channel, masked, now, spec, key)
     _log_created(plan.value, why, record)
     return record
+
+
+def _pool_allows_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: int) -> bool:
+    """Count one message against the pool's hourly cap, if it is not reached."""
+    allowed = limits.store.count_send(
+        pool_sends_key(event.user_pool_id, now),
+        limits.settings.pool_max_sends_per_hour,
+        expires_at=(now // HOUR + 2) * HOUR,
+    )
+    if not allowed:
+        logger.error(
+            "the pool's hourly cap on messages is reached: no code is sent",
+            extra={"cap": limits.settings.pool_max_sends_per_hour},
+        )
+        count(Metric.POOL_SEND_CAP_REACHED)
+    return allowed
 
 
 def _log_created(plan: str, why: str, record: CodeRecord) -> None:
@@ -260,21 +306,24 @@ def verify_auth_challenge_response(
     clock: Clock | None = None,
 ) -> VerifyAuthChallengeResponseEvent:
     """Judge the answer: right only for the unexpired, unused code, compared in constant time,
-    and only while the user is not locked out. Every answer but the accepted one counts
-    towards the lockout; if the state cannot be read or written, no answer is right."""
-    secret = key.get()
+    and only while the user is not locked out (or with a lockout code). Every answer but the
+    accepted one counts towards the lockout; if the state cannot be read or written, no
+    answer is right."""
     now = _now(clock)
     started = limits.pacer.start()
     code_hash: str | None = None
     issued_at = 0
+    spec = CodeSpec(codes.code_format, codes.otp_length)
     try:
-        code_hash, issued_at = read_private_parameters(event.private_challenge_parameters)
+        private = read_private_parameters(event.private_challenge_parameters)
+        code_hash, issued_at = private.code_hash, private.issued_at
+        spec = private.spec or spec
         verdict = check_answer(
             event.challenge_answer,
             code_hash=code_hash,
             issued_at=issued_at,
-            key=secret,
-            length=codes.otp_length,
+            key=key.for_code(private.key_version, issued_at),
+            spec=spec,
             ttl_seconds=codes.code_ttl_seconds,
             now=now,
             user_pool_id=event.user_pool_id,
@@ -300,6 +349,7 @@ def verify_auth_challenge_response(
                     code_expires_at=issued_at + codes.code_ttl_seconds + CLOCK_SKEW_SECONDS,
                     now=now,
                     limits=limits.settings,
+                    lockout_code=spec.bits >= LOCKOUT_CODE_BITS,
                 ),
                 code_ttl_seconds=codes.code_ttl_seconds,
             )
@@ -311,7 +361,7 @@ def verify_auth_challenge_response(
         elif outcome is not None:
             limits.pacer.full(started)
 
-    right = outcome is AnswerOutcome.ACCEPTED
+    right = outcome is not None and outcome.signs_in
     count(Metric.ANSWERS_RIGHT if right else Metric.ANSWERS_WRONG)
     if outcome in _OUTCOME_METRICS:
         count(_OUTCOME_METRICS[outcome])
@@ -330,6 +380,7 @@ _OUTCOME_METRICS = {
     AnswerOutcome.LOCKED_NOW: Metric.LOCKOUTS,
     AnswerOutcome.REFUSED_LOCKED: Metric.ANSWERS_REFUSED_LOCKED_OUT,
     AnswerOutcome.REPLAYED: Metric.CODES_REPLAYED,
+    AnswerOutcome.ACCEPTED_WHILE_LOCKED: Metric.LOCKOUT_CODES_USED,
 }
 
 
