@@ -10,6 +10,7 @@ from pycognito.aws_srp import AWSSRP
 
 from custom_auth_local.stack import LocalStack
 from tests.local_templates import write_template
+from tests.serving import error_of
 
 EMAIL = "alice@example.com"
 SENDER = {"SenderEmail": "no-reply@example.com"}
@@ -63,11 +64,39 @@ def test_a_disabled_user_is_not_authorized(custom_auth_stack: LocalStack) -> Non
     assert code_of(lambda: start(custom_auth_stack)) == "NotAuthorizedException"
 
 
-def test_an_unconfirmed_user_is_told_so(custom_auth_stack: LocalStack) -> None:
-    custom_auth_stack.cognito().sign_up(
+def test_an_unconfirmed_user_is_told_so(
+    make_custom_auth_stack: Callable[..., LocalStack],
+) -> None:
+    stack = make_custom_auth_stack(
+        parameter_overrides={"SenderEmail": "no-reply@example.com", "AllowSelfSignUp": "true"}
+    )
+    stack.cognito().sign_up(
+        ClientId=stack.client_id, Username=EMAIL, Password="Corr3ct-Horse-Battery"
+    )
+    assert code_of(lambda: start(stack)) == "UserNotConfirmedException"
+
+
+def test_with_self_sign_up_no_user_can_sign_up_as_verified(
+    make_custom_auth_stack: Callable[..., LocalStack],
+) -> None:
+    stack = make_custom_auth_stack(parameter_overrides={**SENDER, "AllowSelfSignUp": "true"})
+    sign_up = lambda: stack.cognito().sign_up(  # noqa: E731
+        ClientId=stack.client_id,
+        Username=EMAIL,
+        Password="Corr3ct-Horse-Battery",
+        UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+    )
+    assert error_of(sign_up)[0] == "UnsupportedOperationException"
+
+
+def test_without_self_sign_up_signing_up_is_not_permitted(custom_auth_stack: LocalStack) -> None:
+    sign_up = lambda: custom_auth_stack.cognito().sign_up(  # noqa: E731
         ClientId=custom_auth_stack.client_id, Username=EMAIL, Password="Corr3ct-Horse-Battery"
     )
-    assert code_of(lambda: start(custom_auth_stack)) == "UserNotConfirmedException"
+    assert error_of(sign_up) == (
+        "NotAuthorizedException",
+        "SignUp is not permitted for this user pool",
+    )
 
 
 def test_admin_initiate_checks_the_pool(custom_auth_stack: LocalStack) -> None:

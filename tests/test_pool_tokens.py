@@ -252,8 +252,13 @@ def test_a_call_that_fails_inside_moto_is_an_internal_error(
     )
 
 
-def test_the_password_flow_tells_what_cognito_tells(custom_auth_stack: LocalStack) -> None:
-    stack, cognito = custom_auth_stack, custom_auth_stack.cognito()
+def test_the_password_flow_tells_what_cognito_tells(
+    make_custom_auth_stack: Callable[..., LocalStack],
+) -> None:
+    stack = make_custom_auth_stack(
+        parameter_overrides={"SenderEmail": "no-reply@example.com", "AllowSelfSignUp": "true"}
+    )
+    cognito = stack.cognito()
 
     def client(prevent: str) -> str:
         return str(

@@ -191,7 +191,10 @@ def _no_verified_flags(attributes: Any) -> None:
 
 
 def _sign_up(self: CognitoIdpResponse) -> Any:
-    if _pool_for(self._get_param("ClientId")) is not None:
+    pool = _pool_for(self._get_param("ClientId"))
+    if pool is not None:
+        if pool.admin_create_user_only:
+            raise errors.not_authorized("SignUp is not permitted for this user pool")
         _no_verified_flags(self._get_param("UserAttributes"))
     return _originals["sign_up"](self)
 

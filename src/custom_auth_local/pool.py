@@ -127,6 +127,7 @@ class LocalUserPool:
             "UsernameAttributes",
             "LambdaConfig",
             "MfaConfiguration",
+            "AdminCreateUserConfig",
         )
         client_props = template.properties(client_logical_id, *CLIENT_SETTINGS)
         try:
@@ -148,6 +149,12 @@ class LocalUserPool:
             },
             trigger_timeout,
         )
+        admin_only = (pool_props.get("AdminCreateUserConfig") or {}).get(
+            "AllowAdminCreateUserOnly", False
+        )
+        #: Whether only administrators create users (the template's AllowSelfSignUp off): then
+        #: SignUp is refused, as Cognito refuses it.
+        self.admin_create_user_only = str(admin_only).lower() == "true"
         cognito = boto3.client("cognito-idp", region_name=self.region)
         created = cognito.create_user_pool(
             PoolName=pool_props.get("UserPoolName", "custom-auth-local"),
