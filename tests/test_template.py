@@ -1,7 +1,9 @@
 """template.yaml keeps its promises, under each combination of parameters that changes it."""
 
 import itertools
+import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,19 @@ from custom_auth_local.template import Template, TemplateError, load_yaml
 from tests.triggers import ROOT
 
 SENDER = {"SenderEmail": "no-reply@example.com"}
+#: The Cognito triggers: LambdaConfig name -> function.
 FUNCTIONS = {
     "DefineAuthChallenge": "DefineAuthChallengeFunction",
     "CreateAuthChallenge": "CreateAuthChallengeFunction",
     "VerifyAuthChallengeResponse": "VerifyAuthChallengeResponseFunction",
 }
+#: The one function that is not a trigger: Secrets Manager invokes it to rotate the code key.
+ROTATION = "RotateCodeKeyFunction"
+#: The SMS channel, deployable: a country list is required with it.
+SMS = {"OtpChannel": "sms", "SenderEmail": "", "SmsAllowedCountryCodes": "1,44"}
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:CodeKeySecret"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:custom-auth-alarms"
 
 
 def load(**overrides: str) -> Template:
@@ -37,13 +47,14 @@ def statements(template: Template, function: str) -> list[dict[str, Any]]:
 
 def test_every_function_runs_python_3_13_on_arm64_within_cognitos_five_seconds() -> None:
     template = load()
-    for logical_id in FUNCTIONS.values():
+    for logical_id in [*FUNCTIONS.values(), ROTATION]:
         props = template.properties(logical_id, "Runtime", "Architectures", "Timeout", "Layers")
         assert props["Runtime"] == "python3.13"
         assert props["Architectures"] == ["arm64"]
-        assert props["Timeout"] < 5
         assert props["Layers"] == ["CustomAuthLayer"]
         assert template.function(logical_id).handler == "app.lambda_handler"
+        # Cognito waits five seconds for a trigger; Secrets Manager is not in such a hurry.
+        assert props["Timeout"] < 5 if logical_id != ROTATION else props["Timeout"] <= 60
     layer = template.data["Resources"]["CustomAuthLayer"]
     assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["ContentUri"] == "layers/custom_auth"
@@ -66,6 +77,19 @@ def test_the_app_client_is_a_public_custom_auth_client() -> None:
     assert (
         load(GenerateClientSecret="true").properties("UserPoolClient")["GenerateSecret"] == "true"
     )
+
+
+def test_only_the_three_triggers_are_triggers() -> None:
+    for template in (load(), load(ExistingUserPoolId="eu-west-1_AbCdEf123")):
+        assert set(template.functions()) == {*FUNCTIONS.values(), ROTATION}
+        assert set(template.triggers()) == set(FUNCTIONS.values())
+    lambda_config = load().properties("UserPool", "LambdaConfig")["LambdaConfig"]
+    assert not any(ROTATION in str(arn) for arn in lambda_config.values())
+    # Only Secrets Manager may invoke the rotation function; Cognito may not.
+    for name in load().resources_of_type("AWS::Lambda::Permission"):
+        props = load().properties(name)
+        if ROTATION in props["FunctionName"]:
+            assert props["Principal"] == "secretsmanager.amazonaws.com"
 
 
 def test_cognito_may_invoke_each_trigger_for_this_pool_only() -> None:
@@ -102,12 +126,27 @@ def test_each_function_may_do_only_what_it_needs() -> None:
         "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/"
         "custom-auth-local-UserStateTable",
     }
-    email, sms = load(), load(OtpChannel="sms", SenderEmail="")
+    # Create also counts the pool's sends, an atomic ADD: UpdateItem.
+    create_state = {**state, "Action": [*state["Action"], "dynamodb:UpdateItem"]}
+    email, sms = load(), load(**SMS)
     assert statements(email, "DefineAuthChallengeFunction") == []
     assert statements(email, "VerifyAuthChallengeResponseFunction") == [secret_read, state]
+    assert statements(email, ROTATION) == [
+        {
+            "Sid": "RotateTheCodeKeyOnly",
+            "Effect": "Allow",
+            "Action": [
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ],
+            "Resource": "custom-auth-local/CodeKeySecret",
+        }
+    ]
     assert statements(email, "CreateAuthChallengeFunction") == [
         secret_read,
-        state,
+        create_state,
         {
             "Sid": "SendCodesFromTheSenderOnly",
             "Effect": "Allow",
@@ -120,7 +159,7 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     ]
     assert statements(sms, "CreateAuthChallengeFunction") == [
         secret_read,
-        state,
+        create_state,
         {
             "Sid": "SendCodesBySmsOnlyNotToTopics",
             "Effect": "Allow",
@@ -141,15 +180,31 @@ def test_snapstart_is_opt_in_on_the_published_versions() -> None:
 
 def test_logs_go_to_groups_with_a_retention_period() -> None:
     template = load(LogRetentionDays="90")
-    for trigger, function in FUNCTIONS.items():
+    for trigger, function in [*FUNCTIONS.items(), ("RotateCodeKey", ROTATION)]:
         group = template.properties(function, "LoggingConfig")["LoggingConfig"]["LogGroup"]
         assert group == f"{trigger}LogGroup"
         assert template.properties(group)["RetentionInDays"] == "90"
+    assert set(template.resources_of_type("AWS::Logs::LogGroup")) == {
+        f"{trigger}LogGroup" for trigger in [*FUNCTIONS, "RotateCodeKey"]
+    }
+
+
+def test_log_groups_are_encrypted_with_the_key_given() -> None:
+    groups = list(load().resources_of_type("AWS::Logs::LogGroup"))
+    assert len(groups) == 4
+    for group in groups:
+        assert "KmsKeyId" not in load().properties(group)  # CloudWatch Logs' own encryption
+        assert load(LogKmsKeyArn=KEY_ARN).properties(group)["KmsKeyId"] == KEY_ARN
 
 
 def test_environment_follows_the_parameters() -> None:
     template = load(
-        AuthFlow="password+otp", MaxAttempts="5", OtpLength="8", OtpChannel="sms", LogLevel="DEBUG"
+        AuthFlow="password+otp",
+        MaxAttempts="5",
+        OtpLength="8",
+        OtpChannel="sms",
+        SmsAllowedCountryCodes="1",
+        LogLevel="DEBUG",
     )
     functions = template.functions()
     assert functions["DefineAuthChallengeFunction"].environment["AUTH_FLOW"] == "password+otp"
@@ -162,6 +217,62 @@ def test_environment_follows_the_parameters() -> None:
         "DEBUG",
     )
     assert functions["VerifyAuthChallengeResponseFunction"].environment["OTP_LENGTH"] == "8"
+
+
+def test_code_format_and_length_reach_create_and_verify() -> None:
+    default = load()
+    alphanumeric = load(CodeFormat="alphanumeric", OtpLength="13")
+    for function in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        assert default.function(function).environment["CODE_FORMAT"] == "digits"
+        environment = alphanumeric.function(function).environment
+        assert (environment["CODE_FORMAT"], environment["OTP_LENGTH"]) == ("alphanumeric", "13")
+    assert "CODE_FORMAT" not in default.function("DefineAuthChallengeFunction").environment
+    # 20 digits (66 bits) is the longest code; 6 the shortest.
+    assert (
+        load(OtpLength="20")
+        .function("VerifyAuthChallengeResponseFunction")
+        .environment["OTP_LENGTH"]
+        == "20"
+    )
+
+
+def test_create_gets_the_delivery_rules_and_the_pool_cap() -> None:
+    names = {
+        "BindCodeToSignIn": "BIND_CODE_TO_SIGN_IN",
+        "PoolMaxSendsPerHour": "POOL_MAX_SENDS_PER_HOUR",
+        "SmsAllowedCountryCodes": "SMS_ALLOWED_COUNTRY_CODES",
+        "AllowUnverifiedDestinations": "ALLOW_UNVERIFIED_DESTINATIONS",
+    }
+    defaults = load().function("CreateAuthChallengeFunction").environment
+    assert {variable: defaults[variable] for variable in names.values()} == {
+        "BIND_CODE_TO_SIGN_IN": "false",
+        "POOL_MAX_SENDS_PER_HOUR": "500",
+        "SMS_ALLOWED_COUNTRY_CODES": "",
+        "ALLOW_UNVERIFIED_DESTINATIONS": "false",
+    }
+    values = {
+        "BindCodeToSignIn": "true",
+        "PoolMaxSendsPerHour": "1000000",
+        "SmsAllowedCountryCodes": "1,44,33612",
+        "AllowUnverifiedDestinations": "true",
+    }
+    template = load(**{**SMS, **values})
+    create = template.function("CreateAuthChallengeFunction").environment
+    assert {variable: create[variable] for variable in names.values()} == {
+        names[parameter]: value for parameter, value in values.items()
+    }
+    for function in ("DefineAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        assert not set(names.values()) & set(template.function(function).environment)
+
+
+def test_sms_goes_nowhere_until_the_countries_are_listed() -> None:
+    with pytest.raises(TemplateError, match="rule SmsCountriesRequiredForSms"):
+        load(OtpChannel="sms", SenderEmail="")
+    assert (
+        load(**SMS).function("CreateAuthChallengeFunction").environment["SMS_ALLOWED_COUNTRY_CODES"]
+        == "1,44"
+    )
+    assert load().parameters["SmsAllowedCountryCodes"] == ""  # email needs no list
 
 
 def test_create_and_verify_share_the_state_table_and_the_limits() -> None:
@@ -201,6 +312,23 @@ def test_limit_parameters_default_to_what_the_functions_default_to() -> None:
     assert int(parameters["LockoutSeconds"]) == defaults.lockout_seconds
     assert int(parameters["ResendCooldownSeconds"]) == defaults.resend_cooldown_seconds
     assert int(parameters["MaxSendsPerHour"]) == defaults.max_sends_per_hour
+    assert int(parameters["PoolMaxSendsPerHour"]) == defaults.pool_max_sends_per_hour
+    assert parameters["BindCodeToSignIn"] == str(defaults.bind_code_to_sign_in).lower()
+
+
+def test_code_and_delivery_parameters_default_to_what_the_functions_default_to() -> None:
+    from custom_auth.settings import CodeSettings, DeliverySettings
+
+    parameters = load().parameters
+    code, delivery = CodeSettings("secret"), DeliverySettings()
+    assert parameters["CodeFormat"] == code.code_format.value
+    assert int(parameters["OtpLength"]) == code.otp_length
+    assert (
+        parameters["AllowUnverifiedDestinations"]
+        == str(delivery.allow_unverified_destinations).lower()
+    )
+    assert delivery.sms_allowed_country_codes == ()
+    assert parameters["SmsAllowedCountryCodes"] == ""
 
 
 @pytest.mark.parametrize(
@@ -208,7 +336,58 @@ def test_limit_parameters_default_to_what_the_functions_default_to() -> None:
     [
         ({"AuthFlow": "password"}, "parameter AuthFlow: must be one of otp, password+otp"),
         ({"OtpChannel": "fax"}, "parameter OtpChannel: must be one of email, sms"),
-        ({"OtpLength": "12"}, "parameter OtpLength: must be from 6 to 10"),
+        ({"OtpLength": "21"}, "parameter OtpLength: must be from 6 to 20"),
+        ({"OtpLength": "5"}, "parameter OtpLength: must be from 6 to 20"),
+        ({"CodeFormat": "hex"}, "parameter CodeFormat: must be one of digits, alphanumeric"),
+        ({"BindCodeToSignIn": "yes"}, "parameter BindCodeToSignIn: must be one of true, false"),
+        (
+            {"PoolMaxSendsPerHour": "0"},
+            "parameter PoolMaxSendsPerHour: must be from 1 to 1000000",
+        ),
+        (
+            {"SmsAllowedCountryCodes": "+1,44"},
+            "parameter SmsAllowedCountryCodes: must be calling codes",
+        ),
+        (
+            {"SmsAllowedCountryCodes": "1,,44"},
+            "parameter SmsAllowedCountryCodes: must be calling codes",
+        ),
+        (
+            {"SmsAllowedCountryCodes": "1234567"},
+            "parameter SmsAllowedCountryCodes: must be calling codes",
+        ),
+        (
+            {"SmsAllowedCountryCodes": "044"},  # no calling code starts with 0
+            "parameter SmsAllowedCountryCodes: must be calling codes",
+        ),
+        (
+            {"AllowUnverifiedDestinations": "1"},
+            "parameter AllowUnverifiedDestinations: must be one of true, false",
+        ),
+        ({"AllowSelfSignUp": "yes"}, "parameter AllowSelfSignUp: must be one of true, false"),
+        (
+            {"Tracing": "On"},
+            "parameter Tracing: must be one of Disabled, PassThrough, Active",
+        ),
+        (
+            {"CodeKeyRotationDays": "366"},
+            "parameter CodeKeyRotationDays: must be from 1 to 365",
+        ),
+        (
+            {"TriggerReservedConcurrency": "-1"},
+            "parameter TriggerReservedConcurrency: must be at least 0",
+        ),
+        (
+            {"LogKmsKeyArn": "alias/aws/logs"},
+            "parameter LogKmsKeyArn: must be the ARN of a KMS key",
+        ),
+        (
+            {"AlarmTopicArn": "custom-auth-alarms"},
+            "parameter AlarmTopicArn: must be the ARN of an SNS topic",
+        ),
+        ({"AlarmCodesSentPerHour": "0"}, "parameter AlarmCodesSentPerHour: must be from 1"),
+        ({"EnableWaf": "yes"}, "parameter EnableWaf: must be one of true, false"),
+        ({"WafRateLimit": "9"}, "parameter WafRateLimit: must be from 10 to 2000000000"),
         ({"CodeTtlSeconds": "900"}, "parameter CodeTtlSeconds: must be from 30 to 600"),
         ({"MaxAttempts": "0"}, "parameter MaxAttempts: must be from 1 to 10"),
         ({"AuthSessionValidity": "20"}, "parameter AuthSessionValidity: must be from 3 to 15"),
@@ -224,6 +403,11 @@ def test_limit_parameters_default_to_what_the_functions_default_to() -> None:
         (
             {"SenderEmail": ""},
             "rule SenderRequiredForEmail: SenderEmail is required when OtpChannel is email.",
+        ),
+        (
+            {"OtpChannel": "sms", "SenderEmail": ""},
+            "rule SmsCountriesRequiredForSms: SmsAllowedCountryCodes is required when "
+            "OtpChannel is sms",
         ),
     ],
 )
@@ -245,7 +429,236 @@ def test_outputs_name_the_pool_the_client_and_the_functions() -> None:
         "VerifyAuthChallengeResponseFunctionArn",
         "CodeKeySecretArn",
         "UserStateTableName",
+        "SignInWebAclArn",
     }
+    # What an existing pool needs to be associated with: only when there is a web ACL.
+    assert outputs["SignInWebAclArn"]["Condition"] == "WafOn"
+
+
+def test_every_parameter_is_in_exactly_one_parameter_group() -> None:
+    data = load().data
+    groups = data["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(data["Parameters"])
+    assert len(grouped) == len(set(grouped))
+
+
+# --- hardening ---------------------------------------------------------------------------------
+
+
+def test_only_administrators_create_users_unless_self_sign_up_is_allowed() -> None:
+    def admin_only(template: Template) -> Any:
+        config = template.properties("UserPool", "AdminCreateUserConfig")
+        return config["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
+
+    assert admin_only(load()) is True
+    assert admin_only(load(AllowSelfSignUp="false")) is True
+    assert admin_only(load(AllowSelfSignUp="true")) is False
+
+
+def test_tracing_is_off_unless_asked_for() -> None:
+    for overrides, mode, disabled in (
+        ({}, "Disabled", "true"),
+        ({"Tracing": "PassThrough"}, "PassThrough", "false"),
+        ({"Tracing": "Active"}, "Active", "false"),
+    ):
+        template = load(**overrides)
+        for function in [*FUNCTIONS.values(), ROTATION]:
+            assert template.properties(function, "Tracing") == {"Tracing": mode}
+            environment = template.function(function).environment
+            assert environment["POWERTOOLS_TRACE_DISABLED"] == disabled
+
+
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+needs_sam = pytest.mark.skipif(
+    not SAM_PYTHON.exists(), reason="the SAM virtualenv (make .venv-sam/.installed) is missing"
+)
+
+
+def sam_translate(path: Path, *parameters: str) -> tuple[int, dict[str, Any], str]:
+    """tools/sam_translate.py's exit status, translation and complaints, for ``path``."""
+    done = subprocess.run(
+        [str(SAM_PYTHON), str(ROOT / "tools" / "sam_translate.py"), str(path), *parameters],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.stdout, done.stderr
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
+def xray_roles(translated: dict[str, Any]) -> dict[str, bool]:
+    """Each function of a translation: whether its role has AWSXrayWriteOnlyAccess."""
+    resources = translated["Resources"]
+    return {
+        name: "AWSXrayWriteOnlyAccess"
+        in json.dumps(resources[resource["Properties"]["Role"]["Fn::GetAtt"][0]])
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+
+
+@needs_sam
+def test_translated_with_tracing_off_no_role_may_write_to_xray() -> None:
+    status, translated, complaints = sam_translate(ROOT / "template.yaml")
+    assert (status, complaints) == (0, "")
+    assert xray_roles(translated) == dict.fromkeys([*FUNCTIONS.values(), ROTATION], False)
+    functions = [
+        r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
+    ]
+    assert not any("TracingConfig" in function["Properties"] for function in functions)
+    status, traced, _ = sam_translate(ROOT / "template.yaml", "Tracing=Active")
+    assert status == 0
+    assert xray_roles(traced) == dict.fromkeys([*FUNCTIONS.values(), ROTATION], True)
+
+
+@needs_sam
+def test_the_translation_check_refuses_xray_without_tracing(tmp_path: Path) -> None:
+    path = doctored(
+        tmp_path,
+        (
+            "            - Sid: RotateTheCodeKeyOnly\n",
+            "            - Effect: Allow\n"
+            "              Action: xray:PutTraceSegments\n"
+            '              Resource: "*"\n'
+            "            - Sid: RotateTheCodeKeyOnly\n",
+        ),
+    )
+    status, _, complaints = sam_translate(path)
+    assert status == 1
+    assert f"{ROTATION}: tracing is off, but its role {ROTATION}Role has action xray:" in complaints
+
+
+def test_reserved_concurrency_is_opt_in_for_the_triggers() -> None:
+    key = "ReservedConcurrentExecutions"
+    for function in [*FUNCTIONS.values(), ROTATION]:
+        assert key not in load().properties(function, key)
+        reserved = load(TriggerReservedConcurrency="25").properties(function, key)
+        assert reserved == ({} if function == ROTATION else {key: "25"})
+
+
+def test_the_code_key_rotates_on_a_schedule_through_its_own_function() -> None:
+    template = load()
+    [schedule] = template.resources_of_type("AWS::SecretsManager::RotationSchedule")
+    props = template.properties(schedule)
+    assert props["SecretId"] == "custom-auth-local/CodeKeySecret"
+    assert props["RotationLambdaARN"] == (
+        f"arn:aws:lambda:us-east-1:123456789012:function:{ROTATION}:live"
+    )
+    assert props["RotationRules"] == {"ScheduleExpression": "rate(30 days)"}
+    weekly = load(CodeKeyRotationDays="7").properties(schedule, "RotationRules")
+    assert weekly["RotationRules"] == {"ScheduleExpression": "rate(7 days)"}
+    # Secrets Manager checks that it may invoke the function when the schedule is made.
+    assert template.data["Resources"][schedule]["DependsOn"] == "RotateCodeKeyPermission"
+    permission = template.properties("RotateCodeKeyPermission")
+    assert permission == {
+        "Action": "lambda:InvokeFunction",
+        "FunctionName": props["RotationLambdaARN"],
+        "Principal": "secretsmanager.amazonaws.com",
+        "SourceAccount": "123456789012",
+        "SourceArn": "custom-auth-local/CodeKeySecret",  # !Ref of a secret: its ARN
+    }
+    rotation = template.function(ROTATION)
+    assert rotation.code_uri == ROOT / "functions" / "rotate_code_key"
+    assert rotation.environment["CODE_KEY_SECRET_ID"] == "custom-auth-local/CodeKeySecret"
+    description = template.properties("CodeKeySecret")["Description"]
+    assert "void" not in description.replace("does not void", "")
+    assert "previous key" in description
+
+
+# The alarms, the metric each watches, its period (seconds) and its threshold.
+ALARMS = {
+    "LockoutsAlarm": ("Lockouts", 3600, "AlarmLockoutsPerHour"),
+    "CodesSentAlarm": ("CodesSent", 3600, "AlarmCodesSentPerHour"),
+    "PoolSendCapReachedAlarm": ("PoolSendCapReached", 300, 1),
+    "StateUnavailableAlarm": ("StateUnavailable", 300, 1),
+    "DeliveriesImpossibleAlarm": ("DeliveriesImpossible", 300, 1),
+    "DeliveriesRefusedAlarm": ("DeliveriesRefused", 300, 1),
+    "TriggerErrorsAlarm": ("TriggerErrors", 300, 1),
+}
+
+
+def test_alarms_watch_the_metrics_the_triggers_emit() -> None:
+    template = load(AlarmCodesSentPerHour="400", AlarmLockoutsPerHour="7")
+    environment = template.function("CreateAuthChallengeFunction").environment
+    assert set(template.resources_of_type("AWS::CloudWatch::Alarm")) == set(ALARMS)
+    for alarm, (metric, period, threshold) in ALARMS.items():
+        props = template.properties(alarm)
+        assert props["MetricName"] == metric
+        # Powertools Metrics: the namespace, and the service as the one dimension.
+        assert props["Namespace"] == environment["POWERTOOLS_METRICS_NAMESPACE"]
+        assert props["Dimensions"] == [
+            {"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}
+        ]
+        assert (props["Statistic"], props["Period"], props["EvaluationPeriods"]) == (
+            "Sum",
+            period,
+            1,
+        )
+        assert str(props["Threshold"]) == str(template.parameters.get(str(threshold), threshold))
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert props["TreatMissingData"] == "notBreaching"
+        assert "AlarmActions" not in props and "OKActions" not in props  # no topic given
+        notifying = load(AlarmTopicArn=TOPIC_ARN).properties(alarm)
+        assert notifying["AlarmActions"] == notifying["OKActions"] == [TOPIC_ARN]
+    assert template.properties("CodesSentAlarm")["Threshold"] == "400"
+
+
+def test_every_alarmed_metric_is_one_the_layer_emits() -> None:
+    from custom_auth.observability import Metric
+
+    emitted = {metric.value for metric in Metric}
+    assert {metric for metric, _, _ in ALARMS.values()} <= emitted
+
+
+def waf_matches(statement: dict[str, Any], headers: dict[str, str]) -> bool:
+    """Whether a request with ``headers`` matches a WAF statement (the kinds the template uses)."""
+    if "OrStatement" in statement:
+        return any(waf_matches(s, headers) for s in statement["OrStatement"]["Statements"])
+    match = statement["ByteMatchStatement"]
+    value = headers.get(match["FieldToMatch"]["SingleHeader"]["Name"].lower(), "")
+    for transformation in sorted(match["TextTransformations"], key=lambda t: t["Priority"]):
+        assert transformation["Type"] in ("NONE", "LOWERCASE")
+        value = value.lower() if transformation["Type"] == "LOWERCASE" else value
+    assert match["PositionalConstraint"] == "EXACTLY"
+    return bool(value == match["SearchString"])
+
+
+def test_waf_is_opt_in_and_limits_each_ips_sign_in_calls() -> None:
+    waf_types = ("AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation")
+    assert not any(load().resources_of_type(kind) for kind in waf_types)
+    template = load(EnableWaf="true", WafRateLimit="50")
+    [acl] = template.resources_of_type("AWS::WAFv2::WebACL")
+    props = template.properties(acl)
+    assert (props["Scope"], props["DefaultAction"]) == ("REGIONAL", {"Allow": {}})
+    [rule] = props["Rules"]
+    assert rule["Action"] == {"Block": {}}
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert (rate["AggregateKeyType"], rate["Limit"], rate["EvaluationWindowSec"]) == (
+        "IP",
+        "50",
+        300,
+    )
+    scope = rate["ScopeDownStatement"]
+    for target, counted in (
+        ("AWSCognitoIdentityProviderService.InitiateAuth", True),
+        ("AWSCognitoIdentityProviderService.RespondToAuthChallenge", True),
+        ("awscognitoidentityproviderservice.INITIATEAUTH", True),
+        ("AWSCognitoIdentityProviderService.GetUser", False),
+        ("AWSCognitoIdentityProviderService.InitiateAuthX", False),
+    ):
+        assert waf_matches(scope, {"x-amz-target": target}) is counted, target
+    assert waf_matches(scope, {}) is False
+    [association] = template.resources_of_type("AWS::WAFv2::WebACLAssociation")
+    assert template.properties(association) == {
+        "ResourceArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/UserPool",
+        "WebACLArn": f"arn:aws:local:us-east-1:123456789012:{acl}",
+    }
+    # An existing pool: the web ACL is made, associating it is the operator's.
+    existing = load(EnableWaf="true", ExistingUserPoolId="eu-west-1_AbCdEf123")
+    assert set(existing.resources_of_type("AWS::WAFv2::WebACL")) == {acl}
+    assert existing.resources_of_type("AWS::WAFv2::WebACLAssociation") == {}
 
 
 # --- samconfig.toml ----------------------------------------------------------------------------
@@ -256,7 +669,8 @@ def samconfig() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("env", "command"), [("default", "deploy"), ("prod", "deploy"), ("default", "local_invoke")]
+    ("env", "command"),
+    [("default", "deploy"), ("prod", "deploy"), ("sms", "deploy"), ("default", "local_invoke")],
 )
 def test_each_samconfig_environment_deploys_valid_parameters(env: str, command: str) -> None:
     entries = samconfig()[env][command]["parameters"]["parameter_overrides"]
@@ -277,10 +691,27 @@ def test_prod_differs_from_default_where_production_should() -> None:
     )
     assert prod["EnableSnapStart"] == "true" and "EnableSnapStart" not in default
     assert prod["UserPoolDeletionProtection"] == "ACTIVE"
-    for env in ("default", "prod"):
+    assert prod["EnableWaf"] == "true" and "EnableWaf" not in default
+    assert int(prod["TriggerReservedConcurrency"]) > 0
+    assert int(prod["AlarmCodesSentPerHour"]) < int(prod["PoolMaxSendsPerHour"])
+    assert prod.get("AlarmTopicArn", "") == ""  # the operator's own topic, when they have one
+    # The default environment stays one email deployment to try things with.
+    assert (default["OtpChannel"], default["AuthFlow"]) == ("email", "otp")
+    for env in ("default", "prod", "sms"):
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["capabilities"] == "CAPABILITY_IAM"
         assert deploy["resolve_s3"] is True and deploy["confirm_changeset"] is True
+
+
+def test_the_sms_environment_lists_the_countries_it_sends_to() -> None:
+    config = samconfig()
+    sms = parse_overrides(config["sms"]["deploy"]["parameters"]["parameter_overrides"], "sms")
+    assert sms["OtpChannel"] == "sms"
+    assert sms["SmsAllowedCountryCodes"] == "1,44"
+    names = {
+        config[env]["global"]["parameters"]["stack_name"] for env in ("default", "prod", "sms")
+    }
+    assert len(names) == 3
 
 
 # --- no sign-in that skips the triggers --------------------------------------------------------
@@ -301,6 +732,9 @@ SAMPLES = {
     "SenderEmail": "no-reply@example.com",
     "AppName": "Another App",
     "ExistingUserPoolId": "eu-west-1_AbCdEf123",
+    "SmsAllowedCountryCodes": "1,44",
+    "LogKmsKeyArn": KEY_ARN,
+    "AlarmTopicArn": TOPIC_ARN,
 }
 OPAQUE_RESOURCES = (
     "AWS::CloudFormation::Stack",
@@ -470,6 +904,26 @@ def actions(node: Any) -> list[str]:
         else:
             found += actions(value)
     return found
+
+
+def test_samples_cover_every_free_text_parameter_that_conditions_or_rules_compare() -> None:
+    data = load_yaml(ROOT / "template.yaml")
+    compared = {
+        name
+        for name, spec in data["Parameters"].items()
+        if spec.get("Type") == "String"
+        and "AllowedValues" not in spec
+        and (
+            compared_literals(data, name) or compared_literals({"Conditions": data["Rules"]}, name)
+        )
+    }
+    assert compared >= {"ExistingUserPoolId", "SmsAllowedCountryCodes", "LogKmsKeyArn"}
+    missing = compared - set(SAMPLES)
+    assert not missing, f"SAMPLES needs a valid value of {sorted(missing)}"
+    for name in SAMPLES:
+        spec = data["Parameters"][name]
+        assert SAMPLES[name] != str(spec.get("Default", ""))
+        assert re.fullmatch(spec.get("AllowedPattern", ".*"), SAMPLES[name]), name
 
 
 def test_no_deployable_parameters_enable_a_flow_that_skips_the_triggers() -> None:

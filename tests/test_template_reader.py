@@ -13,6 +13,8 @@ HEAD = """
 Parameters:
   Name: {Type: String, Default: alice}
   Size: {Type: Number, Default: 2, MinValue: 1, MaxValue: 3}
+  Floor: {Type: Number, Default: 0, MinValue: 0}
+  Ceiling: {Type: Number, Default: 0, MaxValue: 9}
   Color: {Type: String, Default: red, AllowedValues: [red, blue]}
 Conditions:
   IsBlue: !Equals [!Ref Color, blue]
@@ -144,10 +146,59 @@ def test_parameters_are_checked_as_cloudformation_checks_them(tmp_path: Path) ->
     for overrides, message in (
         ({"Size": "4"}, "parameter Size: must be from 1 to 3"),
         ({"Size": "two"}, "parameter Size: must be a number"),
+        ({"Floor": "-1"}, "parameter Floor: must be at least 0$"),
+        ({"Ceiling": "10"}, "parameter Ceiling: must be at most 9$"),
         ({"Color": "green"}, "parameter Color: must be one of red, blue"),
     ):
         with pytest.raises(TemplateError, match=message):
             Template.load(path, overrides)
+
+
+TRIGGERS = """
+Parameters:
+  Existing: {Type: String, Default: ""}
+Conditions:
+  Create: !Equals [!Ref Existing, ""]
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+    Condition: Create
+  Secret:
+    Type: AWS::SecretsManager::Secret
+  Trigger:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: trigger, Handler: app.handler}
+  Rotation:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: rotation, Handler: app.handler}
+  TriggerPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref Trigger.Alias
+      Principal: cognito-idp.amazonaws.com
+      SourceArn: !If [Create, !GetAtt Pool.Arn, !Ref Existing]
+  RotationPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !GetAtt Rotation.Arn
+      Principal: secretsmanager.amazonaws.com
+"""
+
+
+def test_triggers_are_the_functions_cognito_may_invoke(tmp_path: Path) -> None:
+    path = write(tmp_path, TRIGGERS)
+    for overrides in ({}, {"Existing": "us-east-1_AbCdEf123"}):
+        template = Template.load(path, overrides)
+        assert set(template.functions()) == {"Trigger", "Rotation"}
+        assert set(template.triggers()) == {"Trigger"}
+        assert template.triggers()["Trigger"].code_uri == tmp_path / "trigger"
+    odd = write(tmp_path, TRIGGERS.replace("FunctionName: !Ref Trigger.Alias", "FunctionName: x"))
+    with pytest.raises(
+        TemplateError, match=r"TriggerPermission\.FunctionName: x is not a function"
+    ):
+        Template.load(odd).triggers()
 
 
 def test_the_loader_reads_every_short_form_tag() -> None:

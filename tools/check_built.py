@@ -1,4 +1,7 @@
-"""After `sam build`: each built function imports with its built layer and answers an event.
+"""After `sam build`: each built trigger imports with its built layer and answers an event.
+
+Every other function of the template (the code key's rotation: Secrets Manager, not Cognito,
+invokes it) is checked to import from its built code and layer and to have its handler.
 
 Runs with the project's interpreter (it reads template.yaml), and starts each function in a
 fresh process of ``--python``: a python3.13 virtualenv holding only boto3 (which the Lambda
@@ -17,7 +20,7 @@ from typing import Any
 
 from custom_auth_local.sample_events import FOLDERS, SAMPLE_TIME
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
-from custom_auth_local.template import Template
+from custom_auth_local.template import FunctionSpec, Template
 
 ROOT = Path(__file__).resolve().parent.parent
 # One sample per function, and the answer its name promises.
@@ -76,11 +79,73 @@ print(json.dumps({
 """
 
 
+# Runs inside the python3.13 process: imports a function that is not a trigger, finds its handler.
+IMPORT_PROBE = r"""
+import json, sys
+function_dir, layer_dir, module, handler = sys.argv[1:5]
+sys.path[:0] = [function_dir, layer_dir]
+app = __import__(module)
+print(json.dumps({
+    "python": list(sys.version_info[:2]),
+    "app": app.__file__,
+    "handler": callable(getattr(app, handler, None)),
+}))
+"""
+
+
+def _env(spec: FunctionSpec) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        **spec.environment,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "built",
+        "AWS_SECRET_ACCESS_KEY": "built",
+    }
+
+
+def check_imports(python: str, build: Path, spec: FunctionSpec) -> list[str]:
+    """A function that is not a trigger: its built code imports under 3.13 with the built
+    layer, and has its handler."""
+    function_dir = build / spec.logical_id
+    done = subprocess.run(
+        [
+            python,
+            "-c",
+            IMPORT_PROBE,
+            str(function_dir),
+            str(build / "CustomAuthLayer" / "python"),
+            spec.module,
+            spec.function_name,
+        ],
+        env=_env(spec),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return [f"{spec.logical_id}: does not import\n{done.stderr[-2000:]}"]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    problems = []
+    if str(function_dir) not in report["app"]:
+        problems.append(f"{spec.logical_id}: imported {report['app']}, not its built code")
+    if report["python"] != [3, 13]:
+        problems.append(f"{spec.logical_id}: ran under Python {report['python']}, not 3.13")
+    if not report["handler"]:
+        problems.append(f"{spec.logical_id}: its built code has no {spec.handler}")
+    if not problems:
+        print(f"{spec.logical_id}: built function and layer import, {spec.handler} found")
+    return problems
+
+
 def check(python: str, build: Path, template: Template) -> list[str]:
     problems = []
     layer_dir = build / "CustomAuthLayer" / "python"
     table = template.properties("UserStateTable")
+    triggers = template.triggers()
     for logical_id, spec in template.functions().items():
+        if logical_id not in triggers:
+            problems += check_imports(python, build, spec)
+    for logical_id, spec in triggers.items():
         trigger = next(t for t, folder in FOLDERS.items() if spec.code_uri.name == folder)
         scenario, expected = CASES[trigger]
         event = ROOT / "events" / FOLDERS[trigger] / f"{scenario}.json"
@@ -96,13 +161,7 @@ def check(python: str, build: Path, template: Template) -> list[str]:
                 DEVELOPMENT_CODE_KEY,
                 json.dumps(table),
             ],
-            env={
-                "PATH": "/usr/bin:/bin",
-                **spec.environment,
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": "built",
-                "AWS_SECRET_ACCESS_KEY": "built",
-            },
+            env=_env(spec),
             capture_output=True,
             text=True,
             check=False,

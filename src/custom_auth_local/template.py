@@ -100,7 +100,14 @@ def _check_parameter(name: str, spec: Mapping[str, Any], value: str) -> str:
             raise TemplateError(f"parameter {name}: must be a number") from None
         low, high = spec.get("MinValue"), spec.get("MaxValue")
         if (low is not None and number < low) or (high is not None and number > high):
-            raise TemplateError(f"parameter {name}: must be from {low} to {high}")
+            rule = (
+                f"from {low} to {high}"
+                if low is not None and high is not None
+                else f"at least {low}"
+                if low is not None
+                else f"at most {high}"
+            )
+            raise TemplateError(f"parameter {name}: must be {rule}")
     if len(value) < spec.get("MinLength", 0):
         raise TemplateError(f"parameter {name}: must be at least {spec['MinLength']} characters")
     if "MaxLength" in spec and len(value) > spec["MaxLength"]:
@@ -369,6 +376,17 @@ class Template:
             for name in self.resources_of_type("AWS::Serverless::Function")
         }
 
+    def triggers(self) -> dict[str, FunctionSpec]:
+        """The functions Cognito may invoke, by logical id: those an ``AWS::Lambda::Permission``
+        for ``cognito-idp.amazonaws.com`` names (whether the template creates the pool or not).
+        A function that only another service invokes (the code key's rotation) is not one."""
+        named = set()
+        for name in self.resources_of_type("AWS::Lambda::Permission"):
+            permission = self.properties(name, "Principal", "FunctionName")
+            if permission.get("Principal") == "cognito-idp.amazonaws.com":
+                named.add(_function_of(permission.get("FunctionName"), f"{name}.FunctionName"))
+        return {name: spec for name, spec in self.functions().items() if name in named}
+
     def function(self, logical_id: str) -> FunctionSpec:
         """The function ``logical_id``; an unknown id raises, listing the known ones."""
         known = self.resources_of_type("AWS::Serverless::Function")
@@ -417,6 +435,14 @@ def _check_rules(rules: Mapping[str, Any], resolver: Resolver) -> None:
             if not resolver.truth(assertion["Assert"], where):
                 message = assertion.get("AssertDescription", "an assertion does not hold")
                 raise TemplateError(f"rule {name}: {message}")
+
+
+def _function_of(arn: Any, where: str) -> str:
+    """The logical id of the template's function that a (local) Lambda ARN names."""
+    text = str(arn)
+    if ":function:" not in text:
+        raise TemplateError(f"{where}: {text} is not a function of the template")
+    return text.split(":function:", 1)[1].split(":", 1)[0]
 
 
 def _env_string(value: Any) -> str:
