@@ -1,7 +1,5 @@
 """custom_auth.pacing, and the triggers' use of it: the shorter paths wait out the full one."""
 
-import bisect
-import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -14,6 +12,7 @@ from custom_auth.pacing import INITIAL_SECONDS, Pacer
 from custom_auth.settings import CodeSettings, LimitSettings
 from custom_auth.state_store import InMemoryStateStore
 from custom_auth.triggers import Limits, create_auth_challenge, verify_auth_challenge_response
+from custom_auth_local.timing import accuracy, best_threshold
 from tests.triggers import STATE_TABLE, FixedKey, RecordingDelivery, create_event, verify_event
 
 T0 = 1_800_000_000
@@ -180,32 +179,6 @@ def test_a_verify_that_lost_the_state_does_not_teach_the_pacer() -> None:
 FULL_MEDIAN, FULL_SIGMA = 0.08, 0.18
 #: How well a probe may tell a known user from an unknown one (50 % is a coin toss).
 MAX_ACCURACY = 0.55
-
-
-def best_threshold(known: Sequence[float], unknown: Sequence[float]) -> tuple[float, bool]:
-    """The single threshold (and side: are known users below it?) that best separates the two
-    sets of durations: the attacker's classifier, chosen on probes whose answer they know."""
-    known_sorted, unknown_sorted = sorted(known), sorted(unknown)
-    values = sorted({*known, *unknown})
-    cuts = [values[0] - 1.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)]
-    best = (0.0, values[0], True)
-    for cut in [*cuts, values[-1] + 1.0]:
-        right = (
-            bisect.bisect_left(known_sorted, cut)
-            + len(unknown_sorted)
-            - bisect.bisect_left(unknown_sorted, cut)
-        )
-        for score, below in ((right, True), (len(known) + len(unknown) - right, False)):
-            if score > best[0]:
-                best = (score, cut, below)
-    return best[1], best[2]
-
-
-def accuracy(rule: tuple[float, bool], known: Sequence[float], unknown: Sequence[float]) -> float:
-    """The share of probes the rule classifies right."""
-    cut, below = rule
-    right = sum((d < cut) == below for d in known) + sum((d < cut) != below for d in unknown)
-    return right / (len(known) + len(unknown))
 
 
 def held_out_accuracy(probe: Callable[[bool], float], probes: int, each: int = 1) -> float:

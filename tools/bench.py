@@ -67,13 +67,12 @@ SAMPLES = {
     "verify_auth_challenge_response": "verify_auth_challenge_response/wrong_answer.json",
 }
 #: What each function cannot do without: the Powertools pieces it uses and, where it calls
-#: AWS, boto3 with the clients it creates (Powertools' SecretsProvider makes the secrets one).
+#: AWS, boto3 with the clients it creates (the code key's secretsmanager client included).
 _POWERTOOLS = "from aws_lambda_powertools import Logger, Metrics\n"
 _STATE_AND_KEY = (
-    "from aws_lambda_powertools.utilities.parameters import SecretsProvider\n"
     "import boto3\n"
     "from botocore.config import Config\n"
-    "SecretsProvider()\n"
+    "boto3.client('secretsmanager')\n"
     "boto3.client('dynamodb', config=Config(connect_timeout=1, read_timeout=1))\n"
 )
 FLOORS = {
@@ -373,32 +372,10 @@ PACING_LATENCY_S, PACING_SIGMA = 0.004, 0.3
 PACING_TARGET = 0.55
 
 
-def best_threshold(known: list[float], unknown: list[float]) -> tuple[float, bool]:
-    """The single threshold (and side: are known users below it?) that best separates the two
-    sets of durations: an attacker's classifier, trained on probes whose answer they know."""
-    import bisect
-    import itertools
-
-    known_sorted, unknown_sorted = sorted(known), sorted(unknown)
-    values = sorted({*known, *unknown})
-    cuts = [values[0] - 1.0, *((a + b) / 2 for a, b in itertools.pairwise(values))]
-    best = (-1, values[0], True)
-    for cut in [*cuts, values[-1] + 1.0]:
-        right = (
-            bisect.bisect_left(known_sorted, cut)
-            + len(unknown_sorted)
-            - bisect.bisect_left(unknown_sorted, cut)
-        )
-        for score, below in ((right, True), (len(known) + len(unknown) - right, False)):
-            if score > best[0]:
-                best = (score, cut, below)
-    return best[1], best[2]
-
-
 def threshold_accuracy(rule: tuple[float, bool], known: list[float], unknown: list[float]) -> float:
-    cut, below = rule
-    right = sum((d < cut) == below for d in known) + sum((d < cut) != below for d in unknown)
-    return round(right / (len(known) + len(unknown)), 4)
+    from custom_auth_local.timing import accuracy
+
+    return round(accuracy(rule, known, unknown), 4)
 
 
 def pacing(probes: int, groups: int) -> dict[str, Any]:
@@ -468,6 +445,8 @@ def pacing(probes: int, groups: int) -> dict[str, Any]:
 
     for _ in range(WINDOW):  # fill the pacer's window, as a container that has been signing in
         probe(True)
+    from custom_auth_local.timing import best_threshold
+
     single = best_threshold(*measured(probes, 1))
     known, unknown = measured(probes, 1)
     nine = best_threshold(*measured(groups, 9))

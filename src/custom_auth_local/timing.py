@@ -1,0 +1,38 @@
+"""Telling two sets of durations apart the way an attacker would: one threshold.
+
+The pacing tests and ``make bench`` both ask how well a caller who times Create could tell a
+known user from an unknown one. The attacker's best single-threshold rule is chosen on probes
+whose answer they know (:func:`best_threshold`) and scored on fresh ones (:func:`accuracy`).
+"""
+
+import bisect
+import itertools
+from collections.abc import Sequence
+
+#: A rule: the threshold, and whether known users' durations fall below it.
+Rule = tuple[float, bool]
+
+
+def best_threshold(known: Sequence[float], unknown: Sequence[float]) -> Rule:
+    """The single threshold (and side) that best separates the two sets of durations."""
+    known_sorted, unknown_sorted = sorted(known), sorted(unknown)
+    values = sorted({*known, *unknown})
+    cuts = [values[0] - 1.0, *((a + b) / 2 for a, b in itertools.pairwise(values))]
+    best = (-1, values[0], True)
+    for cut in [*cuts, values[-1] + 1.0]:
+        right = (
+            bisect.bisect_left(known_sorted, cut)
+            + len(unknown_sorted)
+            - bisect.bisect_left(unknown_sorted, cut)
+        )
+        for score, below in ((right, True), (len(known) + len(unknown) - right, False)):
+            if score > best[0]:
+                best = (score, cut, below)
+    return best[1], best[2]
+
+
+def accuracy(rule: Rule, known: Sequence[float], unknown: Sequence[float]) -> float:
+    """The share of probes the rule classifies right."""
+    cut, below = rule
+    right = sum((d < cut) == below for d in known) + sum((d < cut) != below for d in unknown)
+    return right / (len(known) + len(unknown))
