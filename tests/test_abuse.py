@@ -134,8 +134,8 @@ def brute_force() -> None:
 
     guesses = (f"{number:06d}" for number in range(1_000_000))
     tried = wrong_accepted = right_accepted = lockouts = right_refused_while_locked = 0
-    consecutive = 0  # wrong answers in a row, by our own count
-    sends_while_locked = 0
+    consecutive = 0  # wrong answers since the last lockout, by our own count
+    sends_while_locked = 0  # ordinary codes sent while locked out
     exhausted = False
     while not exhausted:
         session: list[ChallengeResult] = []
@@ -143,7 +143,8 @@ def brute_force() -> None:
         locked = store.load(key, int(now[0])).is_locked(int(now[0]))
         before = len(delivery.sent)
         private, code = attacker.start()
-        sends_while_locked += locked and len(delivery.sent) > before
+        # While locked, only a lockout code may go out (the way out for the user).
+        sends_while_locked += locked and any(not lockout for lockout in delivery.lockout[before:])
         while True:
             if consecutive == settings.lockout_after_failures and code is not None:
                 # Just locked out: the right code of a live sign-in must be refused.
@@ -160,8 +161,7 @@ def brute_force() -> None:
                 if accepted and guess != code:
                     wrong_accepted += 1
                 if accepted:
-                    right_accepted += 1
-                    consecutive = 0
+                    right_accepted += 1  # a right answer forgives no wrong one
                 elif consecutive < settings.lockout_after_failures:
                     consecutive += 1
                     lockouts += consecutive == settings.lockout_after_failures

@@ -1,18 +1,20 @@
 """The limits that hold across sign-ins: lockout, send throttle, single use. Pure rules.
 
 Cognito keeps no memory between sign-ins for a custom challenge, so each user of a pool has a
-:class:`UserState`: the codes recently sent to them, their consecutive wrong answers, and any
+:class:`UserState`: the codes recently sent to them, their recent wrong answers, and any
 lockout. The functions here decide, from a state and the time, what Create may send and
 whether Verify may accept; they return the next state and never touch storage
 (:mod:`custom_auth.state_store` loads and saves states with conditional writes).
 
-- Lockout: ``lockout_after_failures`` consecutive wrong answers (a replayed code counts as one)
-  lock the user out for ``lockout_duration(n)``. While locked, no ordinary code is accepted,
-  the right one included. The way out is a lockout code: what Create sends while the user is
-  locked is a code of at least 60 bits (:meth:`~custom_auth.otp.CodeSpec.lockout`), which
-  only the person who receives it can type, and whose right answer signs the user in while
-  the lockout stays, so that the attacker who caused it gains no guesses. A right answer
-  with an ordinary code resets the count and the repeats.
+- Lockout: ``lockout_after_failures`` wrong answers (a replayed code counts as one) lock the
+  user out for ``lockout_duration(n)``. Wrong answers are forgotten only with time (a day
+  after the last one, or after the end of the lockout it caused), never by a right answer:
+  forgiving them would hand whoever made them a fresh budget each time the user signs in.
+  While locked, no ordinary code is accepted, the right one included. The way out is a
+  lockout code: what Create sends while the user is locked is a code of at least 60 bits
+  (:meth:`~custom_auth.otp.CodeSpec.lockout`), which only the person who receives it can type,
+  and whose right answer signs the user in while the lockout stays, so that the attacker who
+  caused it gains no guesses.
 - Send throttle: at most one message per ``resend_cooldown_seconds`` and
   ``max_sends_per_hour`` in any hour. A new sign-in inside the cooldown reuses the code already
   sent (or, with ``bind_code_to_sign_in``, gets its own). A code that signed the user in ends
@@ -50,9 +52,10 @@ class UserState(RedactedRepr):
 
     #: The stored version this state was read at (0: nothing stored); saves are conditional on it.
     version: int = 0
-    #: Consecutive wrong answers since the last right one or the last lockout.
+    #: Wrong answers since the last lockout (forgotten a day after the last one).
     failures: int = 0
-    #: Lockouts since the last right answer (each one lasts twice the one before).
+    #: Lockouts in a row, each a day or less after the one before ended (each lasts twice the
+    #: one before).
     lockouts: int = 0
     #: Until when the user is locked out (seconds since the epoch; 0 for never).
     locked_until: int = 0
@@ -212,9 +215,10 @@ def after_answer(
         return evolve(current, used=used), AnswerOutcome.ACCEPTED_WHILE_LOCKED
     current = state.current(now)
     if right and code_hash is not None and not current.is_used(code_hash):
+        # Signed in, and nothing forgiven: a right answer that cleared the wrong ones would
+        # give whoever made them a fresh budget each time the user signs in.
         used = (*current.used, UsedCode(code_hash=code_hash, expires_at=code_expires_at))
-        accepted = evolve(current, failures=0, lockouts=0, used=used)
-        return accepted, AnswerOutcome.ACCEPTED
+        return evolve(current, used=used), AnswerOutcome.ACCEPTED
     outcome = AnswerOutcome.REPLAYED if right else AnswerOutcome.WRONG
     failures = current.failures + 1
     if failures < limits.lockout_after_failures:

@@ -209,8 +209,9 @@ class LimitSettings:
 
     #: ``STATE_TABLE_NAME``: the DynamoDB table holding each user's sends, failures and lockout.
     state_table_name: str
-    #: ``LOCKOUT_AFTER_FAILURES``: consecutive wrong answers, across sign-ins, that lock the user
-    #: out of the code challenge (default 10, 1 to 100).
+    #: ``LOCKOUT_AFTER_FAILURES``: wrong answers, across sign-ins, that lock the user out of
+    #: ordinary codes; a right answer does not forgive them, a day without one does (default
+    #: 10, 1 to 100).
     lockout_after_failures: int = 10
     #: ``LOCKOUT_SECONDS``: how long the first lockout lasts; each repeat doubles it, up to a day
     #: (default 900, 60 to 86400).
