@@ -47,11 +47,25 @@ def debug_everywhere(
         logger.setLevel(previous)
 
 
+# Attributes every LogRecord has that logging itself fills with times and ids: floats such as
+# relativeCreated=20312.4871516 hold a six-digit code by chance now and then (the run of
+# hundreds of botocore DEBUG records made that a flaky failure), and no secret can be in them.
+_CLOCKS_AND_IDS = frozenset(
+    {"created", "msecs", "relativeCreated", "thread", "process", "lineno", "taskName"}
+)
+
+
 def everything_written(
     logs: list[str], caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> str:
     records = [
-        json.dumps({**record.__dict__, "message": record.getMessage()}, default=str)
+        json.dumps(
+            {
+                **{k: v for k, v in record.__dict__.items() if k not in _CLOCKS_AND_IDS},
+                "message": record.getMessage(),
+            },
+            default=str,
+        )
         for record in caplog.records
     ]
     captured = capfd.readouterr()
