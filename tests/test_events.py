@@ -173,6 +173,8 @@ def mutate(event: dict[str, Any], path: tuple[str | int, ...], value: Any) -> di
         (("version",), ..., "event.version: is required"),
         (("region",), 1, "event.region: must be a string, got int"),
         (("userPoolId",), None, "event.userPoolId: must be a string, got null"),
+        (("userPoolId",), "", "event.userPoolId: must not be empty"),
+        (("userName",), "al\ud800", "event.userName: must be valid Unicode text"),
         (("userName",), ..., "event.userName: is required"),
         (("callerContext",), ..., "callerContext: must be an object, got null"),
         (("callerContext", "clientId"), ..., "callerContext.clientId: is required"),

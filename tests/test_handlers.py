@@ -4,12 +4,13 @@ import json
 import re
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 
 from custom_auth.observability import TriggerError
-from custom_auth.settings import SettingsError
+from custom_auth.settings import CodeSettings, SettingsError
 from tests.triggers import (
     CUSTOM,
     ROOT,
@@ -341,6 +342,29 @@ def test_the_pools_hourly_cap_holds_across_users_and_looks_like_any_sign_in(
     assert public[2]["privateChallengeParameters"]["codeHash"] not in {
         r["privateChallengeParameters"]["codeHash"] for r in public[:2]
     }
+
+
+def test_when_the_pool_counter_cannot_be_written_the_send_is_taken_back(aws: None) -> None:
+    from custom_auth.events import CreateAuthChallengeEvent
+    from custom_auth.state_store import InMemoryStateStore, StateUnavailableError, state_key
+    from custom_auth.triggers import create_auth_challenge
+    from tests.triggers import FixedKey, RecordingDelivery
+
+    class CounterDown(InMemoryStateStore):
+        def count_send(self, key: str, cap: int, expires_at: int) -> bool:
+            raise StateUnavailableError("DynamoDB UpdateItem failed (ThrottlingException)")
+
+    store = CounterDown()
+    limits = memory_limits(store)
+    event = CreateAuthChallengeEvent.from_dict(create_event([]))
+    delivery = RecordingDelivery()
+    codes = CodeSettings("fixed")
+    with pytest.raises(StateUnavailableError):
+        create_auth_challenge(event, codes=codes, delivery=delivery, key=FixedKey(), limits=limits)
+    assert delivery.sent == []
+    # No send stays recorded: the next sign-in sends (rather than reuse a code never sent).
+    state = store.load(state_key(event.user_pool_id, event.user_name), int(time.time()))
+    assert state.sends == () and state.code is None
 
 
 def test_a_user_whose_email_is_not_verified_gets_nothing_and_looks_the_same(

@@ -109,7 +109,20 @@ def test_an_alphanumeric_code_reads_the_way_a_person_types_it() -> None:
     assert normalize_answer("042-042", CodeSpec()) is None  # digits stay exactly as they were
 
 
-@pytest.mark.parametrize("text", ["digits", "digits-5", "digits-21", "hex-8", "digits-x", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "digits",
+        "digits-5",
+        "digits-21",
+        "hex-8",
+        "digits-x",
+        "",
+        "digits-1_0",  # int() would read these three as 10, 13 and 10
+        "alphanumeric- 13",
+        "digits-\u0661\u0660",
+    ],
+)
 def test_a_spec_that_is_not_ours_is_refused(text: str) -> None:
     with pytest.raises(InvalidCodeRecordError, match="code spec"):
         CodeSpec.parse(text)
@@ -165,6 +178,11 @@ def test_a_record_names_its_spec_and_key_version() -> None:
     assert read_private_parameters(record.private_parameters()) == PrivateRecord(
         "H", 5, ALPHANUMERIC_12, "v-2"
     )
+
+
+def test_the_private_record_shows_no_hash() -> None:
+    private = read_private_parameters({"codeHash": "SECRET-HASH", "issuedAt": "1"})
+    assert "SECRET-HASH" not in repr(private) and "issued_at=1" in repr(private)
 
 
 def test_a_record_from_before_specs_reads_as_six_digits_and_the_current_key() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from custom_auth.state_store import pool_sends_key
 from custom_auth_local.cli import parse_overrides
 from custom_auth_local.template import Template, TemplateError, load_yaml
 from tests.triggers import ROOT
@@ -126,8 +127,16 @@ def test_each_function_may_do_only_what_it_needs() -> None:
         "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/"
         "custom-auth-local-UserStateTable",
     }
-    # Create also counts the pool's sends, an atomic ADD: UpdateItem.
-    create_state = {**state, "Action": [*state["Action"], "dynamodb:UpdateItem"]}
+    # Create also counts the pool's sends, an atomic ADD: UpdateItem, on the counters' keys
+    # only (state_store.pool_sends_key), so it cannot change a user's state that way.
+    count_sends = {
+        "Sid": "CountThePoolsSendsOnly",
+        "Effect": "Allow",
+        "Action": "dynamodb:UpdateItem",
+        "Resource": state["Resource"],
+        "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#pool-sends#*"]}},
+    }
+    assert pool_sends_key("us-east-1_X", 0).startswith("#pool-sends#")
     email, sms = load(), load(**SMS)
     assert statements(email, "DefineAuthChallengeFunction") == []
     assert statements(email, "VerifyAuthChallengeResponseFunction") == [secret_read, state]
@@ -146,7 +155,8 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     ]
     assert statements(email, "CreateAuthChallengeFunction") == [
         secret_read,
-        create_state,
+        state,
+        count_sends,
         {
             "Sid": "SendCodesFromTheSenderOnly",
             "Effect": "Allow",
@@ -159,7 +169,8 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     ]
     assert statements(sms, "CreateAuthChallengeFunction") == [
         secret_read,
-        create_state,
+        state,
+        count_sends,
         {
             "Sid": "SendCodesBySmsOnlyNotToTopics",
             "Effect": "Allow",
@@ -546,9 +557,10 @@ def test_the_code_key_rotates_on_a_schedule_through_its_own_function() -> None:
     assert props["RotationLambdaARN"] == (
         f"arn:aws:lambda:us-east-1:123456789012:function:{ROTATION}:live"
     )
-    assert props["RotationRules"] == {"ScheduleExpression": "rate(30 days)"}
-    weekly = load(CodeKeyRotationDays="7").properties(schedule, "RotationRules")
-    assert weekly["RotationRules"] == {"ScheduleExpression": "rate(7 days)"}
+    # Days, not a rate expression: "rate(1 days)" would be refused for CodeKeyRotationDays=1.
+    assert props["RotationRules"] == {"AutomaticallyAfterDays": "30"}
+    daily = load(CodeKeyRotationDays="1").properties(schedule, "RotationRules")
+    assert daily["RotationRules"] == {"AutomaticallyAfterDays": "1"}
     # Secrets Manager checks that it may invoke the function when the schedule is made.
     assert template.data["Resources"][schedule]["DependsOn"] == "RotateCodeKeyPermission"
     permission = template.properties("RotateCodeKeyPermission")
@@ -582,7 +594,7 @@ ALARMS = {
 def test_alarms_watch_the_metrics_the_triggers_emit() -> None:
     template = load(AlarmCodesSentPerHour="400", AlarmLockoutsPerHour="7")
     environment = template.function("CreateAuthChallengeFunction").environment
-    assert set(template.resources_of_type("AWS::CloudWatch::Alarm")) == set(ALARMS)
+    assert set(template.resources_of_type("AWS::CloudWatch::Alarm")) == {*ALARMS, ROTATION_ALARM}
     for alarm, (metric, period, threshold) in ALARMS.items():
         props = template.properties(alarm)
         assert props["MetricName"] == metric
@@ -603,6 +615,17 @@ def test_alarms_watch_the_metrics_the_triggers_emit() -> None:
         notifying = load(AlarmTopicArn=TOPIC_ARN).properties(alarm)
         assert notifying["AlarmActions"] == notifying["OKActions"] == [TOPIC_ARN]
     assert template.properties("CodesSentAlarm")["Threshold"] == "400"
+
+
+ROTATION_ALARM = "CodeKeyRotationErrorsAlarm"
+
+
+def test_a_failed_rotation_of_the_code_key_alarms() -> None:
+    props = load(AlarmTopicArn=TOPIC_ARN).properties(ROTATION_ALARM)
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": ROTATION}]
+    assert (props["Threshold"], props["TreatMissingData"]) == (1, "notBreaching")
+    assert props["AlarmActions"] == props["OKActions"] == [TOPIC_ARN]
 
 
 def test_every_alarmed_metric_is_one_the_layer_emits() -> None:
@@ -645,6 +668,10 @@ def test_waf_is_opt_in_and_limits_each_ips_sign_in_calls() -> None:
         ("AWSCognitoIdentityProviderService.InitiateAuth", True),
         ("AWSCognitoIdentityProviderService.RespondToAuthChallenge", True),
         ("awscognitoidentityproviderservice.INITIATEAUTH", True),
+        # Calls that make Cognito send a message of its own, outside the triggers' caps.
+        ("AWSCognitoIdentityProviderService.ForgotPassword", True),
+        ("AWSCognitoIdentityProviderService.ResendConfirmationCode", True),
+        ("AWSCognitoIdentityProviderService.SignUp", True),
         ("AWSCognitoIdentityProviderService.GetUser", False),
         ("AWSCognitoIdentityProviderService.InitiateAuthX", False),
     ):

@@ -101,6 +101,14 @@ def _text(data: Mapping[str, Any], key: str, path: str) -> str:
     return value
 
 
+def _pool_id(data: Mapping[str, Any]) -> str:
+    # Never empty on Cognito; keys in the state table are built on it.
+    value = _text(data, "userPoolId", "event")
+    if not value:
+        raise InvalidEventError("event.userPoolId: must not be empty")
+    return value
+
+
 def _optional_str(data: Mapping[str, Any], key: str, path: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
@@ -416,7 +424,7 @@ def parse_event(
         "version": _str(data, "version", "event"),
         "trigger_source": source,
         "region": _str(data, "region", "event"),
-        "user_pool_id": _text(data, "userPoolId", "event"),
+        "user_pool_id": _pool_id(data),
         "user_name": _text(data, "userName", "event"),
         "caller_context": CallerContext(
             aws_sdk_version=_str(caller, "awsSdkVersion", "callerContext"),

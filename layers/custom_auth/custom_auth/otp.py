@@ -14,6 +14,7 @@ import base64
 import hmac
 import json
 import math
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD = frozenset(CROCKFORD)
 # What a person may type for a Crockford character: lower case, and I, L, O for 1, 1, 0.
 _READ_AS = str.maketrans("ilo", "110", "- ")
+_SPEC = re.compile(r"(digits|alphanumeric)-([0-9]{1,2})")
 #: A lockout code has at least this much entropy: no guess budget an attacker can spend on one
 #: in its lifetime comes near it (2**-60 a guess).
 LOCKOUT_CODE_BITS = 60
@@ -78,11 +80,10 @@ class CodeSpec(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> "CodeSpec":
         """Read :meth:`__str__`'s output; anything else raises InvalidCodeRecordError."""
-        kind, _, length = text.partition("-")
-        try:
-            spec = cls(CodeFormat(kind), int(length))
-        except ValueError:
-            raise InvalidCodeRecordError(f"code spec: not a code spec: {text[:40]!r}") from None
+        matched = _SPEC.fullmatch(text) if isinstance(text, str) else None
+        if matched is None:
+            raise InvalidCodeRecordError("code spec: not a code spec")
+        spec = cls(CodeFormat(matched[1]), int(matched[2]))
         if not 6 <= spec.length <= 20:
             raise InvalidCodeRecordError("code spec: a length from 6 to 20")
         return spec
@@ -224,6 +225,12 @@ class PrivateRecord(NamedTuple):
     #: None in a record from before specs: the deployment's own.
     spec: CodeSpec | None
     key_version: str | None
+
+    def __repr__(self) -> str:
+        return (
+            f"PrivateRecord(code_hash=<redacted>, issued_at={self.issued_at}, "
+            f"spec={self.spec}, key_version={self.key_version!r})"
+        )
 
 
 def read_private_parameters(parameters: Mapping[str, str]) -> PrivateRecord:

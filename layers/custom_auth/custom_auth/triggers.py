@@ -214,12 +214,21 @@ def _first_round(
         plan, why, before = update(
             limits.store, user, now, change, code_ttl_seconds=codes.code_ttl_seconds
         )
-        if plan is SendPlan.SEND and not _pool_allows_a_send(event, limits, now):
-            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
-            plan, why = SendPlan.WITHHOLD, "the pool's hourly cap is reached"
     except StateUnavailableError as error:
         _state_unavailable("no code is sent", error)
         raise
+    if plan is SendPlan.SEND:
+        try:
+            allowed = _pool_allows_a_send(event, limits, now)
+        except StateUnavailableError as error:
+            # The send is recorded but will not happen: take it back, so the next sign-in
+            # does not reuse a code nobody received.
+            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
+            _state_unavailable("no code is sent", error)
+            raise
+        if not allowed:
+            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
+            plan, why = SendPlan.WITHHOLD, "the pool's hourly cap is reached"
 
     chosen: CodeRecord | None
     if plan is SendPlan.SEND:
