@@ -43,7 +43,7 @@ def chi_squared_by_position(draw: Callable[[], str], length: int) -> list[float]
 
 
 def test_codes_use_every_digit_in_every_position_without_bias() -> None:
-    statistics = chi_squared_by_position(lambda: generate_code(6), 6)
+    statistics = chi_squared_by_position(lambda: generate_code(CodeSpec()), 6)
     assert all(value < CHI_SQUARED_9_AT_1E6 for value in statistics), statistics
 
 
@@ -58,7 +58,7 @@ def test_the_bias_test_catches_a_biased_generator() -> None:
 
 @pytest.mark.parametrize("length", range(6, 21))
 def test_codes_have_exactly_the_configured_digits(length: int) -> None:
-    codes = {generate_code(length) for _ in range(2000)}
+    codes = {generate_code(CodeSpec(CodeFormat.DIGITS, length)) for _ in range(2000)}
     assert all(len(code) == length and code.isdigit() and code.isascii() for code in codes)
     assert any(code.startswith("0") for code in codes)  # leading zeros are kept, not dropped
     assert len(codes) > 1990  # not a handful of values

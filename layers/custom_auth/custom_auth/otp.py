@@ -93,11 +93,8 @@ class CodeSpec(NamedTuple):
 DEFAULT_SPEC = CodeSpec()
 
 
-def generate_code(spec: CodeSpec | int) -> str:
-    """A code of ``spec``, each character equally likely, from ``secrets``. (An int is a
-    length of decimal digits.)"""
-    if isinstance(spec, int):
-        spec = CodeSpec(CodeFormat.DIGITS, spec)
+def generate_code(spec: CodeSpec) -> str:
+    """A code of ``spec``, each character equally likely, from ``secrets``."""
     if spec.format is CodeFormat.DIGITS:
         return f"{secrets.randbelow(10**spec.length):0{spec.length}d}"
     return "".join(secrets.choice(CROCKFORD) for _ in range(spec.length))
