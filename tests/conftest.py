@@ -157,3 +157,19 @@ def logs() -> Iterator[list[str]]:
         yield lines
     finally:
         underlying.removeHandler(collect)
+
+
+@pytest.fixture
+def quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No per-call logs or metrics from the trigger functions: the simulations make up to a
+    million calls, which would measure the logger, not the rules (and the pool's cap logs an
+    error for each sign-in it refuses)."""
+    import logging
+
+    from custom_auth.observability import logger
+
+    monkeypatch.setattr("custom_auth.triggers.count", lambda metric: None)
+    level = logger.log_level
+    logger.setLevel(logging.CRITICAL)
+    yield
+    logger.setLevel(level)

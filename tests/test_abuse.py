@@ -6,12 +6,9 @@ each answer against an oracle of its own (the codes actually delivered). The rac
 threads against one user, through moto's DynamoDB (made atomic as DynamoDB is) and in memory.
 """
 
-import logging
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -25,8 +22,6 @@ from custom_auth.events import (
     VerifyAuthChallengeResponseEvent,
 )
 from custom_auth.flow import Outcome, decide
-from custom_auth.model import ChallengeName
-from custom_auth.observability import logger
 from custom_auth.otp import hash_code
 from custom_auth.settings import CodeSettings, FlowSettings, LimitSettings
 from custom_auth.state_store import DynamoDBStateStore, InMemoryStateStore
@@ -36,7 +31,9 @@ from tests.triggers import (
     STATE_TABLE,
     FixedKey,
     RecordingDelivery,
+    coverage_paused,
     create_event,
+    custom,
     memory_limits,
     verify_event,
 )
@@ -47,22 +44,8 @@ FLOW = FlowSettings()  # three answers per sign-in
 T0 = 1_800_000_000
 
 
-@pytest.fixture
-def quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No per-call logs or metrics: a million of them would measure the logger, not the rules."""
-    monkeypatch.setattr("custom_auth.triggers.count", lambda metric: None)
-    level = logger.log_level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
-
-
 CREATE = CreateAuthChallengeEvent.from_dict(create_event([]))
 VERIFY = VerifyAuthChallengeResponseEvent.from_dict(verify_event({}, ""))
-
-
-def custom(result: bool) -> ChallengeResult:
-    return ChallengeResult(challenge_name=ChallengeName.CUSTOM_CHALLENGE, challenge_result=result)
 
 
 class Attacker:
@@ -103,19 +86,6 @@ class Attacker:
         )
         assert verified.response is not None
         return verified.response.answer_correct
-
-
-@contextmanager
-def coverage_paused() -> Iterator[None]:
-    """No line tracing for a loop whose every line other tests cover: tracing a million tries
-    would triple the run and measure nothing new. (The tracer itself is set aside: under
-    pytest-xdist, stopping ``coverage.Coverage.current()`` leaves another instance's tracer.)"""
-    saved = sys.gettrace()
-    sys.settrace(None)
-    try:
-        yield
-    finally:
-        sys.settrace(saved)
 
 
 def test_every_six_digit_code_against_one_user(quiet: None) -> None:

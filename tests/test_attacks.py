@@ -16,7 +16,6 @@ the figure in its reason: it fails (XPASS) once the gap is closed, so that the m
 import hashlib
 import heapq
 import hmac
-import logging
 import random
 import string
 import uuid
@@ -38,8 +37,6 @@ from custom_auth.events import (
 from custom_auth.flow import Outcome, decide
 from custom_auth.limits import HOUR, UserState
 from custom_auth.masking import mask_email, mask_phone
-from custom_auth.model import ChallengeName
-from custom_auth.observability import logger
 from custom_auth.otp import LOCKOUT_CODE_BITS, CodeSpec, hash_code
 from custom_auth.pacing import no_pacing
 from custom_auth.settings import (
@@ -52,13 +49,14 @@ from custom_auth.settings import (
 )
 from custom_auth.state_store import InMemoryStateStore, state_key
 from custom_auth.triggers import Limits, create_auth_challenge, verify_auth_challenge_response
-from tests.test_abuse import coverage_paused
 from tests.triggers import (
     CODE_KEY,
     SENDER,
     FixedKey,
     RecordingDelivery,
+    coverage_paused,
     create_event,
+    custom,
     memory_limits,
     verify_event,
 )
@@ -73,21 +71,6 @@ WEEK = 7 * DAY
 ORDINARY = str(CodeSpec(CodeFormat.DIGITS, 6))
 LOCKOUT = str(CodeSpec().lockout())  # 12 Crockford characters, 60 bits
 HINTS = {Channel.EMAIL: "***@***", Channel.SMS: "+***"}
-
-
-@pytest.fixture
-def quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No per-call logs or metrics: tens of thousands of them would measure the logger (and the
-    pool's cap logs an error for each sign-in it refuses)."""
-    monkeypatch.setattr("custom_auth.triggers.count", lambda metric: None)
-    level = logger.log_level
-    logger.setLevel(logging.CRITICAL)
-    yield
-    logger.setLevel(level)
-
-
-def custom(result: bool) -> ChallengeResult:
-    return ChallengeResult(challenge_name=ChallengeName.CUSTOM_CHALLENGE, challenge_result=result)
 
 
 def public_of(created: CreateAuthChallengeEvent) -> tuple[tuple[str, str], ...]:

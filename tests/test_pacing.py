@@ -12,7 +12,7 @@ from custom_auth.pacing import INITIAL_SECONDS, Pacer
 from custom_auth.settings import CodeSettings, LimitSettings
 from custom_auth.state_store import InMemoryStateStore
 from custom_auth.triggers import Limits, create_auth_challenge, verify_auth_challenge_response
-from custom_auth_local.timing import accuracy, best_threshold
+from custom_auth_local.timing import held_out_accuracy
 from tests.triggers import STATE_TABLE, FixedKey, RecordingDelivery, create_event, verify_event
 
 T0 = 1_800_000_000
@@ -179,22 +179,6 @@ def test_a_verify_that_lost_the_state_does_not_teach_the_pacer() -> None:
 FULL_MEDIAN, FULL_SIGMA = 0.08, 0.18
 #: How well a probe may tell a known user from an unknown one (50 % is a coin toss).
 MAX_ACCURACY = 0.55
-
-
-def held_out_accuracy(probe: Callable[[bool], float], probes: int, each: int = 1) -> float:
-    """Train a threshold on ``probes`` known and ``probes`` unknown measurements (the fastest of
-    ``each`` probes, interleaved with the other kind's), then score it on as many fresh ones."""
-
-    def measurements() -> tuple[list[float], list[float]]:
-        known: list[float] = []
-        unknown: list[float] = []
-        for _ in range(probes):
-            known.append(min(probe(True) for _ in range(each)))
-            unknown.append(min(probe(False) for _ in range(each)))
-        return known, unknown
-
-    rule = best_threshold(*measurements())
-    return accuracy(rule, *measurements())
 
 
 def timing_attack(

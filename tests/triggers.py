@@ -3,8 +3,10 @@
 import copy
 import importlib.util
 import re
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +21,7 @@ from custom_auth.settings import Channel
 from tests.conftest import load_event
 
 if TYPE_CHECKING:
+    from custom_auth.events import ChallengeResult
     from custom_auth.state_store import StateStore
     from custom_auth.triggers import Limits
 
@@ -218,3 +221,24 @@ class RecordingDelivery:
         with self._lock:
             self.sent.append(code)
             self.lockout.append(lockout)
+
+
+def custom(result: bool) -> "ChallengeResult":
+    """A CUSTOM_CHALLENGE entry of a session, as Define's decision reads it."""
+    from custom_auth.events import ChallengeResult
+    from custom_auth.model import ChallengeName
+
+    return ChallengeResult(challenge_name=ChallengeName.CUSTOM_CHALLENGE, challenge_result=result)
+
+
+@contextmanager
+def coverage_paused() -> Iterator[None]:
+    """No line tracing for a loop whose every line other tests cover: tracing a million tries
+    would triple the run and measure nothing new. (The tracer itself is set aside: under
+    pytest-xdist, stopping ``coverage.Coverage.current()`` leaves another instance's tracer.)"""
+    saved = sys.gettrace()
+    sys.settrace(None)
+    try:
+        yield
+    finally:
+        sys.settrace(saved)

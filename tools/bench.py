@@ -372,12 +372,6 @@ PACING_LATENCY_S, PACING_SIGMA = 0.004, 0.3
 PACING_TARGET = 0.55
 
 
-def threshold_accuracy(rule: tuple[float, bool], known: list[float], unknown: list[float]) -> float:
-    from custom_auth_local.timing import accuracy
-
-    return round(accuracy(rule, known, unknown), 4)
-
-
 def pacing(probes: int, groups: int) -> dict[str, Any]:
     import itertools
     import math
@@ -435,25 +429,16 @@ def pacing(probes: int, groups: int) -> dict[str, Any]:
         )
         return time.perf_counter() - started
 
-    def measured(count: int, each: int) -> tuple[list[float], list[float]]:
-        known: list[float] = []
-        unknown: list[float] = []
-        for _ in range(count):
-            known.append(min(probe(True) for _ in range(each)))
-            unknown.append(min(probe(False) for _ in range(each)))
-        return known, unknown
-
     for _ in range(WINDOW):  # fill the pacer's window, as a container that has been signing in
         probe(True)
-    from custom_auth_local.timing import best_threshold
+    from custom_auth_local.timing import accuracy, best_threshold, held_out_accuracy, measure
 
-    single = best_threshold(*measured(probes, 1))
-    known, unknown = measured(probes, 1)
-    nine = best_threshold(*measured(groups, 9))
+    single = best_threshold(*measure(probe, probes))
+    known, unknown = measure(probe, probes)  # scored, and reported
     return {
         "pacing": {
-            "single_probe_accuracy": threshold_accuracy(single, known, unknown),
-            "fastest_of_nine_accuracy": threshold_accuracy(nine, *measured(groups, 9)),
+            "single_probe_accuracy": round(accuracy(single, known, unknown), 4),
+            "fastest_of_nine_accuracy": round(held_out_accuracy(probe, groups, each=9), 4),
             "probes": probes,
             "groups_of_nine": groups,
             "known_ms": spread([d * 1000 for d in known], 2),

@@ -2,12 +2,16 @@
 
 The pacing tests and ``make bench`` both ask how well a caller who times Create could tell a
 known user from an unknown one. The attacker's best single-threshold rule is chosen on probes
-whose answer they know (:func:`best_threshold`) and scored on fresh ones (:func:`accuracy`).
+whose answer they know (:func:`best_threshold`) and scored on fresh ones (:func:`accuracy`);
+:func:`held_out_accuracy` does both with a probe.
 """
 
 import bisect
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+#: A probe: one timed call, for a known user (True) or an unknown one (False), in seconds.
+Probe = Callable[[bool], float]
 
 #: A rule: the threshold, and whether known users' durations fall below it.
 Rule = tuple[float, bool]
@@ -36,3 +40,19 @@ def accuracy(rule: Rule, known: Sequence[float], unknown: Sequence[float]) -> fl
     cut, below = rule
     right = sum((d < cut) == below for d in known) + sum((d < cut) != below for d in unknown)
     return right / (len(known) + len(unknown))
+
+
+def measure(probe: Probe, count: int, each: int = 1) -> tuple[list[float], list[float]]:
+    """``count`` measurements of each kind, interleaved, each the fastest of ``each`` probes."""
+    known: list[float] = []
+    unknown: list[float] = []
+    for _ in range(count):
+        known.append(min(probe(True) for _ in range(each)))
+        unknown.append(min(probe(False) for _ in range(each)))
+    return known, unknown
+
+
+def held_out_accuracy(probe: Probe, count: int, each: int = 1) -> float:
+    """Train a threshold on ``count`` measurements of each kind, score it on as many fresh ones."""
+    rule = best_threshold(*measure(probe, count, each))
+    return accuracy(rule, *measure(probe, count, each))
