@@ -54,6 +54,7 @@ from tests.triggers import (
     SENDER,
     FixedKey,
     RecordingDelivery,
+    code_methods,
     coverage_paused,
     create_event,
     custom,
@@ -260,7 +261,7 @@ def test_a_known_and_an_unknown_user_look_the_same_for_every_username_form(
                 create_for(person.user_name, person.attributes, found=True)
             )
             created = create_auth_challenge(
-                event, codes=CODES, delivery=delivery, key=FixedKey(), limits=limits,
+                event, methods=code_methods(CODES, delivery, FixedKey()), limits=limits,
                 clock=lambda: T0,
             )  # fmt: skip
             public = public_of(created)
@@ -280,7 +281,7 @@ def test_a_known_and_an_unknown_user_look_the_same_for_every_username_form(
             name = _uuid(rng)  # the userName Cognito makes up for a name it does not know
             event = CreateAuthChallengeEvent.from_dict(create_for(name, {}, found=False))
             created = create_auth_challenge(
-                event, codes=CODES, delivery=delivery, key=FixedKey(), limits=limits,
+                event, methods=code_methods(CODES, delivery, FixedKey()), limits=limits,
                 clock=lambda: T0,
             )  # fmt: skip
             seen_unknown[public_of(created)] += 1
@@ -333,7 +334,7 @@ class World:
         """A new sign-in's first Create: its private parameters."""
         before = len(self.inbox.sent)
         created = create_auth_challenge(
-            CREATE, codes=CODES, delivery=self.inbox, key=FixedKey(), limits=self.limits,
+            CREATE, methods=code_methods(CODES, self.inbox, FixedKey()), limits=self.limits,
             clock=lambda: self.now,
         )  # fmt: skip
         self.sent_at += [self.now] * (len(self.inbox.sent) - before)
@@ -344,7 +345,10 @@ class World:
             VERIFY, private_challenge_parameters=FrozenStrMap(private), challenge_answer=answer
         )
         verified = verify_auth_challenge_response(
-            event, codes=CODES, key=FixedKey(), limits=self.limits, clock=lambda: self.now
+            event,
+            methods=code_methods(CODES, None, FixedKey()),
+            limits=self.limits,
+            clock=lambda: self.now,
         )
         assert verified.response is not None
         return verified.response.answer_correct
@@ -636,7 +640,7 @@ def pump(
         while now[0] < T0 + hours * HOUR:
             for event in events:
                 create_auth_challenge(
-                    event, codes=CODES, delivery=delivery, key=FixedKey(), limits=limits,
+                    event, methods=code_methods(CODES, delivery, FixedKey()), limits=limits,
                     clock=lambda: now[0],
                 )  # fmt: skip
             now[0] += every
@@ -696,7 +700,7 @@ def test_sms_goes_only_to_allowed_countries_and_verified_numbers(quiet: None) ->
             create_for(attributes["sub"], attributes, found=True)
         )
         created = create_auth_challenge(
-            event, codes=CODES, delivery=SmsDelivery(settings, client=sns), key=FixedKey(),
+            event, methods=code_methods(CODES, SmsDelivery(settings, client=sns), FixedKey()),
             limits=memory_limits(), clock=lambda: T0,
         )  # fmt: skip
         return public_of(created), sns.destinations()
@@ -704,8 +708,9 @@ def test_sms_goes_only_to_allowed_countries_and_verified_numbers(quiet: None) ->
     nobody = CreateAuthChallengeEvent.from_dict(create_for(_uuid(rng), {}, found=False))
     unknown = public_of(
         create_auth_challenge(
-            nobody, codes=CODES, delivery=SmsDelivery(sms_settings(), client=FakeSns()),
-            key=FixedKey(), limits=memory_limits(), clock=lambda: T0,
+            nobody,
+            methods=code_methods(CODES, SmsDelivery(sms_settings(), client=FakeSns()), FixedKey()),
+            limits=memory_limits(), clock=lambda: T0,
         )
     )  # fmt: skip
     settings = sms_settings()
@@ -747,7 +752,7 @@ def test_while_the_pool_cap_is_reached_no_one_gets_a_message(quiet: None) -> Non
             create_for(person.user_name, person.attributes, found=True)
         )
         create_auth_challenge(
-            event, codes=CODES, delivery=delivery, key=FixedKey(), limits=limits,
+            event, methods=code_methods(CODES, delivery, FixedKey()), limits=limits,
             clock=lambda: T0 + 10,
         )  # fmt: skip
     assert len(sns.calls) == 3
@@ -758,7 +763,7 @@ def test_while_the_pool_cap_is_reached_no_one_gets_a_message(quiet: None) -> Non
     now = [T0 + HOUR - 1]  # the same clock hour: nothing; the next one: a message
     for expected in (3, 4):
         create_auth_challenge(
-            event, codes=CODES, delivery=delivery, key=FixedKey(), limits=limits,
+            event, methods=code_methods(CODES, delivery, FixedKey()), limits=limits,
             clock=lambda: now[0],
         )  # fmt: skip
         assert len(sns.calls) == expected
@@ -781,7 +786,7 @@ class Pool:
 
     def start(self) -> dict[str, str]:
         created = create_auth_challenge(
-            CREATE, codes=CODES, delivery=self.inbox, key=FixedKey(), limits=self.limits,
+            CREATE, methods=code_methods(CODES, self.inbox, FixedKey()), limits=self.limits,
             clock=lambda: self.now,
         )  # fmt: skip
         return private_of(created)
@@ -791,7 +796,10 @@ class Pool:
             VERIFY, private_challenge_parameters=FrozenStrMap(private), challenge_answer=code
         )
         verified = verify_auth_challenge_response(
-            event, codes=CODES, key=FixedKey(), limits=self.limits, clock=lambda: self.now
+            event,
+            methods=code_methods(CODES, None, FixedKey()),
+            limits=self.limits,
+            clock=lambda: self.now,
         )
         assert verified.response is not None
         return verified.response.answer_correct
@@ -815,7 +823,7 @@ def test_a_code_bound_to_its_sign_in(quiet: None) -> None:
     second = click.start()
     [code] = click.inbox.sent  # one message for the double click
     assert click.answer(second, code) is True
-    assert first == second
+    assert first["codeHash"] == second["codeHash"]  # the same code (each sign-in its own id)
 
     # Bound: the attacker's sign-in inside the cooldown gets a code of its own.
     pool = Pool(bind=True)

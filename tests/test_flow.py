@@ -11,103 +11,240 @@ import pytest
 
 from custom_auth.events import ChallengeResult
 from custom_auth.flow import SRP_A, Decision, Outcome, decide
+from custom_auth.methods import SELECT
 from custom_auth.model import ChallengeName
+from custom_auth.rounds import Round
 from custom_auth.settings import AuthFlow, FlowSettings
+from tests.triggers import coverage_paused
 
 CUSTOM, VERIFIER = "CUSTOM_CHALLENGE", "PASSWORD_VERIFIER"
-NAMES = (CUSTOM, SRP_A, VERIFIER, "SMS_MFA", "SOME_UNKNOWN_NAME")
-RESULTS: tuple[Any, ...] = (True, False, None, "true")
-# ChallengeResult is typed bool, but Define must refuse whatever a bug or a forged event could
-# put there; built directly, the dataclass holds the raw value as given.
-SYMBOLS = tuple(ChallengeResult(name, result) for name in NAMES for result in RESULTS)
+EMAIL, SMS = "EMAIL_OTP", "SMS_OTP"
 MAX_LENGTH = 6
+ONE = (EMAIL,)
+BOTH = (EMAIL, SMS)
 
-Step = tuple[str, Any]
+
+def described(method: str, switched: bool = False) -> str:
+    """A round's metadata as Create writes it."""
+    return Round(method, switched, "sign-in-id", "otp1:{}").to_metadata()
+
+
+# A symbol: (challenge name, result, the round's method, switched). The method is written into
+# the metadata; "garbage" metadata is not Create's, and PASSKEY is a method no policy enables.
+Symbol = tuple[str, Any, str | None, bool]
+ALPHABET: tuple[Symbol, ...] = (
+    (CUSTOM, True, SELECT, False),
+    (CUSTOM, False, SELECT, False),
+    (CUSTOM, True, EMAIL, False),
+    (CUSTOM, False, EMAIL, False),
+    (CUSTOM, "true", EMAIL, False),
+    (CUSTOM, True, SMS, False),
+    (CUSTOM, False, SMS, False),
+    (CUSTOM, True, EMAIL, True),
+    (CUSTOM, False, EMAIL, True),
+    (CUSTOM, True, SMS, True),
+    (CUSTOM, False, SMS, True),
+    (CUSTOM, True, "garbage", False),
+    (CUSTOM, True, "PASSKEY", False),
+    (SRP_A, True, None, False),
+    (VERIFIER, True, None, False),
+    (VERIFIER, False, None, False),
+)
+
+
+def to_entry(symbol: Symbol) -> ChallengeResult:
+    name, result, method, switched = symbol
+    if method is None:
+        metadata = None
+    elif method == "garbage":
+        metadata = "otp1:" + '{"h":"x"}'  # a code record, but not a round
+    else:
+        metadata = described(method, switched)
+    # ChallengeResult is typed bool, but Define must refuse whatever a bug or a forged event
+    # could put there; built directly, the dataclass holds the raw value as given.
+    return ChallengeResult(ChallengeName.parse(name), result, metadata)
+
+
+SYMBOLS = tuple(to_entry(symbol) for symbol in ALPHABET)
+Expected = tuple[Outcome, str | None]
 
 
 def specification(
-    flow: AuthFlow, max_attempts: int
-) -> dict[tuple[Step, ...], tuple[Outcome, str | None]]:
-    """Written out: the only sessions that go on or end in tokens. Every other one fails."""
-    password: list[Step] = (
-        [(SRP_A, True), (VERIFIER, True)] if flow is AuthFlow.PASSWORD_OTP else []
-    )
-    spec: dict[tuple[Step, ...], tuple[Outcome, str | None]] = {}
+    flow: AuthFlow, methods: tuple[str, ...], max_attempts: int
+) -> dict[tuple[Symbol, ...], Expected]:
+    """Written out: the only sessions that go on or end in tokens. Every other one fails.
+
+    A sign-in is the password steps (password+otp), then, with several methods, choices until
+    one is made (each refused choice a failed round), then the chosen method's rounds until a
+    right answer; a failed round of a method may be followed, once, by the first round of
+    another method marked switched (that failed round was the switch and stops counting).
+    Define asks for a round only while fewer than max_attempts rounds have failed.
+    """
+    spec: dict[tuple[Symbol, ...], Expected] = {}
+    prefix: tuple[Symbol, ...] = ()
     if flow is AuthFlow.PASSWORD_OTP:
-        spec[((SRP_A, True),)] = (Outcome.PRESENT_CHALLENGE, VERIFIER)
-    for wrong in range(max_attempts):
-        tries: list[Step] = [(CUSTOM, False)] * wrong
-        spec[(*password, *tries)] = (Outcome.PRESENT_CHALLENGE, CUSTOM)
-        spec[(*password, *tries, (CUSTOM, True))] = (Outcome.ISSUE_TOKENS, None)
+        spec[((SRP_A, True, None, False),)] = (Outcome.PRESENT_CHALLENGE, VERIFIER)
+        prefix = ((SRP_A, True, None, False), (VERIFIER, True, None, False))
+    several = len(methods) > 1
+
+    def presented(session: tuple[Symbol, ...]) -> bool:
+        if len(session) > MAX_LENGTH:
+            return False
+        spec[session] = (Outcome.PRESENT_CHALLENGE, CUSTOM)
+        return True
+
+    def signed_in(session: tuple[Symbol, ...]) -> None:
+        if len(session) <= MAX_LENGTH:
+            spec[session] = (Outcome.ISSUE_TOKENS, None)
+
+    def choosing(session: tuple[Symbol, ...], failed: int) -> None:
+        if failed >= max_attempts or not presented(session):
+            return
+        chosen = (*session, (CUSTOM, True, SELECT, False))
+        if presented(chosen):
+            for method in methods:
+                answering(chosen, failed, method, switch_left=True, first=True)
+        choosing((*session, (CUSTOM, False, SELECT, False)), failed + 1)
+
+    def answering(
+        session: tuple[Symbol, ...], failed: int, method: str, *, switch_left: bool, first: bool
+    ) -> None:
+        # The rounds of `method` that follow `session`, which Define has just presented.
+        signed_in((*session, (CUSTOM, True, method, False)))
+        wrong = (*session, (CUSTOM, False, method, False))
+        if failed + 1 < max_attempts and presented(wrong):
+            answering(wrong, failed + 1, method, switch_left=switch_left, first=False)
+            if switch_left and several:
+                for other in methods:
+                    if other != method:
+                        switched_to(wrong, failed, other)
+
+    def switched_to(session: tuple[Symbol, ...], failed: int, method: str) -> None:
+        # The round before was the switch: it does not count.
+        signed_in((*session, (CUSTOM, True, method, True)))
+        wrong = (*session, (CUSTOM, False, method, True))
+        if failed + 1 < max_attempts and presented(wrong):
+            answering(wrong, failed + 1, method, switch_left=False, first=False)
+
+    if several:
+        choosing(prefix, 0)
+    elif presented(prefix):
+        answering(prefix, 0, methods[0], switch_left=False, first=True)
     return spec
 
 
 def stop_tracing() -> None:
     """A forked worker inherits the coverage tracer, which cannot report from it anyway and
-    would make 67 million calls many times slower."""
+    would make tens of millions of calls many times slower."""
     sys.settrace(None)
     threading.settrace(None)
 
 
-def sessions_not_failed(job: tuple[AuthFlow, int]) -> tuple[int, dict[Any, Any]]:
+def sessions_not_failed(
+    job: tuple[AuthFlow, tuple[str, ...], int, bool],
+) -> tuple[int, dict[Any, Any]]:
     """Run decide on every session of up to MAX_LENGTH entries whose first entry is
     SYMBOLS[first] (-1: the empty session); return how many, and the ones not failed."""
-    flow, first = job
-    policy = FlowSettings(auth_flow=flow, max_attempts=3)
+    flow, methods, first, user_not_found = job
+    policy = FlowSettings(auth_flow=flow, max_attempts=3, methods=methods)
     fail = Outcome.FAIL_AUTHENTICATION
+    indexes = range(len(SYMBOLS))
     if first < 0:
-        sessions: Iterable[tuple[ChallengeResult, ...]] = [()]
+        sessions: Iterable[tuple[int, ...]] = [()]
     else:
         # product() builds each whole session in C, its first entry fixed.
         sessions = itertools.chain.from_iterable(
-            itertools.product((SYMBOLS[first],), *[SYMBOLS] * n) for n in range(MAX_LENGTH)
+            itertools.product((first,), *[indexes] * n) for n in range(MAX_LENGTH)
         )
+    symbols = SYMBOLS
     checked, not_failed = 0, {}
     for candidate in sessions:
         checked += 1
-        decision = decide(candidate, policy)
+        decision = decide([symbols[i] for i in candidate], policy, user_not_found=user_not_found)
         if decision.outcome is not fail:
-            steps = tuple((e.challenge_name, e.challenge_result) for e in candidate)
+            steps = tuple(ALPHABET[i] for i in candidate)
             not_failed[steps] = (decision.outcome, decision.challenge_name)
     return checked, not_failed
 
 
-@pytest.mark.parametrize("flow", list(AuthFlow))
-def test_every_session_up_to_length_six(flow: AuthFlow) -> None:
-    """20 symbols (5 names x 4 results), lengths 0 to 6: 67,368,421 sessions per policy.
+POLICIES = [(flow, methods) for flow in AuthFlow for methods in (ONE, BOTH)]
+
+
+@pytest.mark.parametrize(("flow", "methods"), POLICIES, ids=lambda p: str(p))
+def test_every_session_up_to_length_six(flow: AuthFlow, methods: tuple[str, ...]) -> None:
+    """16 symbols, lengths 0 to 6: 17,895,697 sessions per policy.
 
     Tokens are issued, or the sign-in goes on, for exactly the sessions the specification
     lists, with the challenge it lists; every other session fails authentication.
     """
-    jobs = [(flow, first) for first in range(-1, len(SYMBOLS))]
+    jobs = [(flow, methods, first, False) for first in range(-1, len(SYMBOLS))]
     with ProcessPoolExecutor(max_workers=2, initializer=stop_tracing) as pool:
         results = list(pool.map(sessions_not_failed, jobs))
     checked = sum(count for count, _ in results)
     not_failed = {steps: got for _, found in results for steps, got in found.items()}
     assert checked == sum(len(SYMBOLS) ** n for n in range(MAX_LENGTH + 1))
-    assert not_failed == specification(flow, max_attempts=3)
+    expected = specification(flow, methods, max_attempts=3)
+    assert not_failed == expected
+    # The specification is not empty: every policy signs someone in.
+    assert any(outcome is Outcome.ISSUE_TOKENS for outcome, _ in expected.values())
+
+
+@pytest.mark.parametrize(("flow", "methods"), POLICIES, ids=lambda p: str(p))
+def test_an_unknown_user_goes_as_far_and_never_gets_tokens(
+    flow: AuthFlow, methods: tuple[str, ...]
+) -> None:
+    """Every session up to length 5 (1.1 million): for an unknown user, the same sessions go
+    on as for a known one, and none ends in tokens."""
+    spec = specification(flow, methods, max_attempts=3)
+    policy = FlowSettings(auth_flow=flow, methods=methods)
+    with coverage_paused():
+        going_on = set()
+        for length in range(6):
+            for candidate in itertools.product(range(len(SYMBOLS)), repeat=length):
+                decision = decide([SYMBOLS[i] for i in candidate], policy, user_not_found=True)
+                assert decision.outcome is not Outcome.ISSUE_TOKENS
+                if decision.outcome is Outcome.PRESENT_CHALLENGE:
+                    going_on.add(tuple(ALPHABET[i] for i in candidate))
+    assert going_on == {
+        steps
+        for steps, (outcome, _) in spec.items()
+        if outcome is Outcome.PRESENT_CHALLENGE and len(steps) < 6
+    }
 
 
 # --- case by case ---------------------------------------------------------------------------
 
 OTP = FlowSettings()
 PASSWORD = FlowSettings(auth_flow=AuthFlow.PASSWORD_OTP)
+CHOOSING = FlowSettings(methods=BOTH)
+
+Step = tuple[str, Any] | tuple[str, Any, str] | tuple[str, Any, str, bool]
 
 
-def session(*steps: Step, metadata: str | None = None) -> tuple[ChallengeResult, ...]:
-    return tuple(ChallengeResult(ChallengeName.parse(n), r, metadata) for n, r in steps)
+def session(*steps: Step) -> tuple[ChallengeResult, ...]:
+    """Entries from (name, result[, method[, switched]]); a CUSTOM_CHALLENGE round without a
+    method is an EMAIL_OTP round."""
+    entries = []
+    for step in steps:
+        name, result = step[0], step[1]
+        method = step[2] if len(step) > 2 else (EMAIL if name == CUSTOM else None)
+        switched = bool(step[3]) if len(step) > 3 else False
+        metadata = described(method, switched) if method is not None else None
+        entries.append(ChallengeResult(ChallengeName.parse(name), result, metadata))
+    return tuple(entries)
 
 
-def test_a_new_sign_in_asks_for_a_code() -> None:
+def test_a_new_sign_in_asks_for_the_methods_round() -> None:
     assert decide((), OTP) == Decision(
-        Outcome.PRESENT_CHALLENGE, ChallengeName.CUSTOM_CHALLENGE, "first code round", 0, 0
+        Outcome.PRESENT_CHALLENGE, ChallengeName.CUSTOM_CHALLENGE, "first round", 0, 0
     )
+    assert decide((), CHOOSING).reason == "choose a method"
 
 
 def test_a_right_answer_issues_tokens_and_counts_the_rounds() -> None:
     decision = decide(session((CUSTOM, False), (CUSTOM, True)), OTP)
     assert decision.outcome is Outcome.ISSUE_TOKENS
-    assert (decision.rounds, decision.wrong_answers) == (2, 1)
+    assert (decision.rounds, decision.wrong_answers, decision.method) == (2, 1, EMAIL)
 
 
 @pytest.mark.parametrize("max_attempts", range(1, 11))
@@ -123,24 +260,102 @@ def test_max_attempts_wrong_answers_fail_the_sign_in(max_attempts: int) -> None:
     assert late.outcome is Outcome.FAIL_AUTHENTICATION
 
 
+def test_choosing_is_not_a_wrong_answer_and_a_refused_choice_is() -> None:
+    chose = session((CUSTOM, True, SELECT))
+    assert decide(chose, CHOOSING) == Decision(
+        Outcome.PRESENT_CHALLENGE, ChallengeName.CUSTOM_CHALLENGE, "the chosen method", 1, 0
+    )
+    signed_in = decide(session((CUSTOM, True, SELECT), (CUSTOM, True, SMS)), CHOOSING)
+    assert (signed_in.outcome, signed_in.wrong_answers, signed_in.method) == (
+        Outcome.ISSUE_TOKENS, 0, SMS,
+    )  # fmt: skip
+    refused = decide(session((CUSTOM, False, SELECT), (CUSTOM, False, SELECT)), CHOOSING)
+    assert (refused.outcome, refused.wrong_answers) == (Outcome.PRESENT_CHALLENGE, 2)
+    thrice = session((CUSTOM, False, SELECT), (CUSTOM, False, SELECT), (CUSTOM, False, SELECT))
+    assert decide(thrice, CHOOSING).reason == "too many wrong answers"
+
+
+def test_a_switch_does_not_count_once_the_next_round_shows_it() -> None:
+    asked = session((CUSTOM, True, SELECT), (CUSTOM, False, EMAIL))
+    assert decide(asked, CHOOSING).wrong_answers == 1  # a wrong code, or a switch: not known yet
+    switched = session((CUSTOM, True, SELECT), (CUSTOM, False, EMAIL), (CUSTOM, False, SMS, True))
+    assert decide(switched, CHOOSING).wrong_answers == 1
+    done = decide(
+        session((CUSTOM, True, SELECT), (CUSTOM, False, EMAIL), (CUSTOM, True, SMS, True)),
+        CHOOSING,
+    )
+    assert (done.outcome, done.wrong_answers) == (Outcome.ISSUE_TOKENS, 0)
+
+
+@pytest.mark.parametrize(
+    ("steps", "reason"),
+    [
+        # A method nobody chose, with several enabled.
+        ([(CUSTOM, True, EMAIL)], "unexpected session: a method nobody chose"),
+        # A choice that was made, then another choice.
+        ([(CUSTOM, True, SELECT), (CUSTOM, True, SELECT)], "unexpected session: a choice"),
+        # A second switch.
+        (
+            [(CUSTOM, True, SELECT), (CUSTOM, False, EMAIL), (CUSTOM, False, SMS, True),
+             (CUSTOM, True, EMAIL, True)],
+            "unexpected session: a switch",
+        ),
+        # A switch to the same method, or straight after a choice.
+        ([(CUSTOM, True, SELECT), (CUSTOM, False, EMAIL), (CUSTOM, True, EMAIL, True)],
+         "unexpected session: a switch"),
+        ([(CUSTOM, True, SELECT), (CUSTOM, True, SMS, True)], "unexpected session: a switch"),
+        # Another method without a switch.
+        ([(CUSTOM, True, SELECT), (CUSTOM, False, EMAIL), (CUSTOM, True, SMS)],
+         "unexpected session: a method the policy"),
+        # A method that is not enabled.
+        ([(CUSTOM, True, SELECT), (CUSTOM, True, "PASSKEY")], "unexpected session: a method"),
+    ],
+)  # fmt: skip
+def test_each_refusal_when_choosing_says_why(steps: list[Step], reason: str) -> None:
+    decision = decide(session(*steps), CHOOSING)
+    assert decision.outcome is Outcome.FAIL_AUTHENTICATION
+    assert decision.reason.startswith(reason)
+
+
+def test_a_switch_with_the_last_allowed_attempt_still_fails() -> None:
+    steps: list[Step] = [(CUSTOM, True, SELECT), (CUSTOM, False, EMAIL), (CUSTOM, False, EMAIL)]
+    assert decide(session(*steps, (CUSTOM, False, EMAIL)), CHOOSING).reason == (
+        "too many wrong answers"
+    )
+    late = decide(session(*steps, (CUSTOM, False, EMAIL), (CUSTOM, True, SMS, True)), CHOOSING)
+    assert late.reason == "unexpected session: a round after the last allowed one"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [None, "", "otp1:{}", "ca2:EMAIL_OTP:2:id:", "ca2::0:id:", "ca2:EMAIL_OTP:0::", "ca1:x:0:i:"],
+)
+def test_a_round_whose_metadata_is_not_creates_fails(metadata: str | None) -> None:
+    entry = ChallengeResult(ChallengeName.CUSTOM_CHALLENGE, True, metadata)
+    decision = decide((entry,), OTP)
+    assert decision.outcome is Outcome.FAIL_AUTHENTICATION
+    assert decision.reason == "unexpected session: a round whose metadata is not Create's"
+
+
+def test_a_single_method_policy_refuses_choices_and_switches() -> None:
+    assert decide(session((CUSTOM, True, SELECT)), OTP).outcome is Outcome.FAIL_AUTHENTICATION
+    switched = session((CUSTOM, False, EMAIL), (CUSTOM, True, SMS, True))
+    assert decide(switched, OTP).outcome is Outcome.FAIL_AUTHENTICATION
+
+
 def test_an_unknown_user_runs_the_same_rounds_and_never_gets_tokens() -> None:
     for steps in ([], [(CUSTOM, False)], [(CUSTOM, False), (CUSTOM, False)]):
         known = decide(session(*steps), OTP)
         unknown = decide(session(*steps), OTP, user_not_found=True)
         assert unknown == known
-    assert decide(
-        session(
-            (CUSTOM, False),
-        )
-        * 3,
-        OTP,
-        user_not_found=True,
-    ).outcome is (Outcome.FAIL_AUTHENTICATION)
+    assert decide(session(*[(CUSTOM, False)] * 3), OTP, user_not_found=True).outcome is (
+        Outcome.FAIL_AUTHENTICATION
+    )
     # Even if a forged session claimed a right answer.
     assert decide(session((CUSTOM, True)), OTP, user_not_found=True).reason == "unknown user"
 
 
-def test_password_first_then_a_code() -> None:
+def test_password_first_then_a_method() -> None:
     assert decide((), PASSWORD).reason == "password+otp: the sign-in must start with SRP_A"
     asked = decide(session((SRP_A, True)), PASSWORD)
     assert (asked.outcome, asked.challenge_name) == (
@@ -166,10 +381,12 @@ def test_the_otp_policy_refuses_password_steps() -> None:
         ([(SRP_A, False)], "unexpected session: a password step that did not pass"),
         ([(SRP_A, True), (CUSTOM, True)], "unexpected session: an entry the policy does not"),
         ([(SRP_A, True), (VERIFIER, None)], "unexpected session: a password step that did not"),
+        ([(SRP_A, True), ("SMS_MFA", True)], "unexpected session: an entry the policy does not"),
         (
             [(SRP_A, True), (VERIFIER, True), (CUSTOM, True), (CUSTOM, True)],
             "unexpected session: a round after a right",
         ),
+        ([(SRP_A, True), (VERIFIER, True), (CUSTOM, None)], "unexpected session: an entry"),
     ],
 )
 def test_each_refusal_under_password_otp_says_why(steps: list[Step], reason: str) -> None:

@@ -152,6 +152,7 @@ def test_create_raises_nothing_but_invalid_event_for_a_malformed_event(
         assert set(result["response"]["publicChallengeParameters"]) == {
             "CODE_DELIVERY_DELIVERY_MEDIUM",
             "CODE_DELIVERY_DESTINATION",
+            "SIGN_IN_METHOD",
         }
 
 

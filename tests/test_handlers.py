@@ -19,6 +19,7 @@ from tests.triggers import (
     SignIn,
     Triggers,
     code_in,
+    code_methods,
     create_event,
     define_event,
     entry,
@@ -47,6 +48,7 @@ def test_an_emailed_code_signs_the_user_in(aws: None) -> None:
     assert signin.public == {
         "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
         "CODE_DELIVERY_DESTINATION": "***@***",  # never a mask of the address (issue #12)
+        "SIGN_IN_METHOD": "EMAIL_OTP",
     }
     [email] = sent_emails()
     assert email.destinations["ToAddresses"] == ["alice@example.com"]
@@ -109,7 +111,7 @@ def test_the_code_email_reads_well(aws: None, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_an_sms_code_signs_the_user_in(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTP_CHANNEL", "sms")
+    monkeypatch.setenv("SIGN_IN_METHODS", "SMS_OTP")
     monkeypatch.setenv("OTP_LENGTH", "8")
     monkeypatch.setenv("SMS_ALLOWED_COUNTRY_CODES", "1")
     monkeypatch.delenv("SENDER_EMAIL")  # not needed for SMS
@@ -118,6 +120,7 @@ def test_an_sms_code_signs_the_user_in(aws: None, monkeypatch: pytest.MonkeyPatc
     assert signin.public == {
         "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
         "CODE_DELIVERY_DESTINATION": "+***",
+        "SIGN_IN_METHOD": "SMS_OTP",
     }
     [(number, text)] = sent_sms()
     assert number == "+12065550100"
@@ -289,13 +292,14 @@ def test_create_refuses_a_later_round_without_its_code_record(aws: None) -> None
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("OTP_CHANNEL", "pigeon", "OTP_CHANNEL: must be one of email, sms"),
+        ("OTP_CHANNEL", "email", "OTP_CHANNEL: is replaced by SIGN_IN_METHODS; set SIGN_IN_MET"),
+        ("SIGN_IN_METHODS", "PIGEON_OTP", "SIGN_IN_METHODS: each must be one of EMAIL_OTP, SMS"),
         ("OTP_LENGTH", "4", "OTP_LENGTH: must be a whole number from 6 to 20"),
         ("CODE_FORMAT", "hex", "CODE_FORMAT: must be one of digits, alphanumeric"),
         ("BIND_CODE_TO_SIGN_IN", "yes", "BIND_CODE_TO_SIGN_IN: must be true or false"),
         ("POOL_MAX_SENDS_PER_HOUR", "0", "POOL_MAX_SENDS_PER_HOUR: must be a whole number"),
         ("CODE_TTL_SECONDS", "3600", "CODE_TTL_SECONDS: must be a whole number from 30 to 600"),
-        ("SENDER_EMAIL", "", "SENDER_EMAIL: is required (OTP_CHANNEL is email)"),
+        ("SENDER_EMAIL", "", "SENDER_EMAIL: is required (SIGN_IN_METHODS includes EMAIL_OTP)"),
         ("CODE_KEY_SECRET_ID", "", "CODE_KEY_SECRET_ID: is required"),
     ],
 )
@@ -319,6 +323,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         count(metric)
 
     monkeypatch.setattr("custom_auth.triggers.count", record)
+    monkeypatch.setattr("custom_auth.methods.code.count", record)
     return names
 
 
@@ -360,11 +365,13 @@ def test_when_the_pool_counter_cannot_be_written_the_send_is_taken_back(aws: Non
     delivery = RecordingDelivery()
     codes = CodeSettings("fixed")
     with pytest.raises(StateUnavailableError):
-        create_auth_challenge(event, codes=codes, delivery=delivery, key=FixedKey(), limits=limits)
+        create_auth_challenge(
+            event, methods=code_methods(codes, delivery, FixedKey()), limits=limits
+        )
     assert delivery.sent == []
     # No send stays recorded: the next sign-in sends (rather than reuse a code never sent).
     state = store.load(state_key(event.user_pool_id, event.user_name), int(time.time()))
-    assert state.sends == () and state.code is None
+    assert state.sends == () and state.codes == ()
 
 
 def test_a_user_whose_email_is_not_verified_gets_nothing_and_looks_the_same(
@@ -376,6 +383,7 @@ def test_a_user_whose_email_is_not_verified_gets_nothing_and_looks_the_same(
     assert signin.public == {
         "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
         "CODE_DELIVERY_DESTINATION": "***@***",
+        "SIGN_IN_METHOD": "EMAIL_OTP",
     }
     assert not sent_emails()
     assert any("the user's email is not verified" in line for line in logs)
@@ -439,9 +447,7 @@ def test_an_emailed_code_expires(aws: None) -> None:
     limits = memory_limits()
     created = create_auth_challenge(
         CreateAuthChallengeEvent.from_dict(create_event([])),
-        codes=codes,
-        delivery=delivery_for(DeliverySettings.from_env()),
-        key=key,
+        methods=code_methods(codes, delivery_for(DeliverySettings.from_env()), key),
         limits=limits,
         clock=lambda: issued,
     )
@@ -452,7 +458,10 @@ def test_an_emailed_code_expires(aws: None) -> None:
     def verdict(answer: str, seconds_later: float) -> bool:
         event = VerifyAuthChallengeResponseEvent.from_dict(verify_event(private, answer))
         verified = verify_auth_challenge_response(
-            event, codes=codes, key=key, limits=limits, clock=lambda: issued + seconds_later
+            event,
+            methods=code_methods(codes, None, key),
+            limits=limits,
+            clock=lambda: issued + seconds_later,
         )
         assert verified.response is not None
         return verified.response.answer_correct

@@ -9,6 +9,7 @@ from custom_auth.limits import (
     HOUR,
     AnswerOutcome,
     SendPlan,
+    Sent,
     UserState,
     after_answer,
     after_send,
@@ -35,7 +36,7 @@ def sent(state: UserState, now: int, code_hash: str = "") -> UserState:
 def answer(
     state: UserState, now: int, *, right: bool, code_hash: str | None = None
 ) -> tuple[UserState, AnswerOutcome]:
-    code = state.code
+    code = state.code_for("email")
     chosen = code_hash if code_hash is not None else (code.code_hash if code else "none")
     issued = code.issued_at if code else now
     changed, outcome = after_answer(
@@ -88,23 +89,35 @@ def test_a_code_that_signed_in_ends_its_cooldown_but_counts_for_the_hour() -> No
     assert len(after_send(state, CodeRecord("h2", T0 + 6, Channel.EMAIL, "x"), T0 + 6).sends) == 2
 
 
-def test_a_code_for_another_channel_is_not_reused() -> None:
+def sms_plan(state: UserState, now: int) -> SendPlan:
+    return plan_send(state, now, LIMITS, code_ttl_seconds=TTL, channel=Channel.SMS)[0]
+
+
+def test_each_channel_has_its_own_cooldown_cap_and_code() -> None:
+    """An email inside the cooldown does not hold back a text (the email did not arrive: try
+    SMS), an email code is never reused for SMS, and each channel has its own hourly cap."""
     state = sent(UserState(), T0)
-    assert (
-        plan_send(state, T0 + 61, LIMITS, code_ttl_seconds=TTL, channel=Channel.SMS)[0]
-        is SendPlan.SEND
-    )
-    assert (
-        plan_send(state, T0 + 1, LIMITS, code_ttl_seconds=TTL, channel=Channel.SMS)[0]
-        is SendPlan.WITHHOLD
-    )
+    assert sms_plan(state, T0 + 1) is SendPlan.SEND
+    texted = after_send(state, CodeRecord("sms-1", T0 + 1, Channel.SMS, "+***0100"), T0 + 1)
+    assert plan(texted, T0 + 2) is SendPlan.REUSE  # the email code still stands for email
+    assert sms_plan(texted, T0 + 2) is SendPlan.REUSE
+    sms_code, email_code = texted.code_for("sms"), texted.code_for("email")
+    assert sms_code is not None and sms_code.code_hash == "sms-1"
+    assert email_code is not None and email_code.code_hash == f"hash-{T0}"
+    now = T0
+    for _ in range(LIMITS.max_sends_per_hour - 1):
+        now += LIMITS.resend_cooldown_seconds
+        state = sent(state, now)
+    assert len(state.sent_over("email", now)) == LIMITS.max_sends_per_hour
+    assert plan(state, now + TTL) is SendPlan.WITHHOLD  # email's cap is reached
+    assert sms_plan(state, now + TTL) is SendPlan.SEND  # SMS's is not
 
 
 def test_sends_older_than_an_hour_are_dropped() -> None:
     state = sent(sent(UserState(), T0), T0 + 100)
     assert after_send(state, CodeRecord("h", T0 + HOUR, Channel.EMAIL, "x"), T0 + HOUR).sends == (
-        T0 + 100,
-        T0 + HOUR,
+        Sent("email", T0 + 100),
+        Sent("email", T0 + HOUR),
     )
 
 
@@ -131,11 +144,11 @@ def locked_answer(
     return after_answer(
         state,
         right=right,
-        code_hash=code_hash or (state.code.code_hash if state.code else None),
+        code_hash=code_hash or (code.code_hash if (code := state.code_for("email")) else None),
         code_expires_at=now + TTL,
         now=now,
         limits=LIMITS,
-        lockout_code=lockout_code,
+        unguessable=lockout_code,
     )
 
 
@@ -283,10 +296,10 @@ def test_a_used_code_is_remembered_until_it_would_have_expired() -> None:
 @pytest.mark.parametrize(
     ("state", "expires_at"),
     [
-        (UserState(sends=(T0,)), T0 + HOUR),
-        (UserState(locked_until=T0 + 86_400, sends=(T0,)), T0 + 86_400),
+        (UserState(sends=(Sent("sms", T0),)), T0 + HOUR),
+        (UserState(locked_until=T0 + 86_400, sends=(Sent("email", T0),)), T0 + 86_400),
         (UserState(failures=1, last_failure_at=T0), T0 + FAILURE_MEMORY_SECONDS),
-        (UserState(code=CodeRecord("h", T0, Channel.EMAIL, "x")), T0 + TTL + 30),
+        (UserState(codes=(CodeRecord("h", T0, Channel.EMAIL, "x"),)), T0 + TTL + 30),
     ],
 )
 def test_the_item_lives_as_long_as_anything_in_it_matters(

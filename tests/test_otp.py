@@ -13,7 +13,6 @@ from custom_auth.otp import (
     CodeSpec,
     InvalidCodeRecordError,
     PrivateRecord,
-    Verdict,
     check_answer,
     display_code,
     generate_code,
@@ -22,6 +21,7 @@ from custom_auth.otp import (
     read_private_parameters,
 )
 from custom_auth.settings import Channel, CodeFormat
+from custom_auth.verdict import Verdict
 
 KEY = b"k" * 32
 # The chi-squared value with 9 degrees of freedom that a fair generator exceeds with

@@ -13,7 +13,14 @@ from custom_auth.settings import CodeSettings, LimitSettings
 from custom_auth.state_store import InMemoryStateStore
 from custom_auth.triggers import Limits, create_auth_challenge, verify_auth_challenge_response
 from custom_auth_local.timing import held_out_accuracy
-from tests.triggers import STATE_TABLE, FixedKey, RecordingDelivery, create_event, verify_event
+from tests.triggers import (
+    STATE_TABLE,
+    FixedKey,
+    RecordingDelivery,
+    code_methods,
+    create_event,
+    verify_event,
+)
 
 T0 = 1_800_000_000
 
@@ -119,7 +126,7 @@ def limits_with(paced: Pacer) -> Limits:
 def create(limits: Limits, delivery: RecordingDelivery, **request: object) -> None:
     event = CreateAuthChallengeEvent.from_dict(create_event([], **request))
     create_auth_challenge(
-        event, codes=CODES, delivery=delivery, key=FixedKey(), limits=limits, clock=lambda: T0
+        event, methods=code_methods(CODES, delivery, FixedKey()), limits=limits, clock=lambda: T0
     )
 
 
@@ -141,8 +148,7 @@ def test_verify_waits_for_unknown_users() -> None:
     raw = verify_event({"codeHash": "x", "issuedAt": str(T0)}, "123456", userNotFound=True)
     verify_auth_challenge_response(
         VerifyAuthChallengeResponseEvent.from_dict(raw),
-        codes=CODES,
-        key=FixedKey(),
+        methods=code_methods(CODES, None, FixedKey()),
         limits=limits,
         clock=lambda: T0,
     )
@@ -163,8 +169,7 @@ def test_a_verify_that_lost_the_state_does_not_teach_the_pacer() -> None:
     raw = verify_event({"codeHash": "x", "issuedAt": str(T0)}, "123456")
     verified = verify_auth_challenge_response(
         VerifyAuthChallengeResponseEvent.from_dict(raw),
-        codes=CODES,
-        key=FixedKey(),
+        methods=code_methods(CODES, None, FixedKey()),
         limits=limits,
         clock=lambda: T0,
     )

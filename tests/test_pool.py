@@ -65,6 +65,7 @@ def test_a_right_code_gives_tokens_that_verify_against_the_pools_jwks(
     assert challenge.challenge_parameters == {
         "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
         "CODE_DELIVERY_DESTINATION": "***@***",
+        "SIGN_IN_METHOD": "EMAIL_OTP",
         "USERNAME": username,
     }
     [message] = stack.outbox.messages()

@@ -13,6 +13,7 @@ from custom_auth import triggers
 from custom_auth.events import CreateAuthChallengeEvent
 from custom_auth.observability import logger
 from custom_auth.otp import CodeRecord, CodeSpec, generate_code
+from custom_auth.rounds import Round, parse_round
 from custom_auth.settings import Channel, CodeSettings
 from tests.triggers import (
     CODE_KEY,
@@ -22,6 +23,7 @@ from tests.triggers import (
     SignIn,
     Triggers,
     code_in,
+    code_methods,
     create_event,
     define_event,
     entry,
@@ -99,7 +101,7 @@ def test_no_secret_in_any_log_line_at_debug(
     signin.answer(code)
 
     # SMS, an unknown user, malformed events and a failing delivery.
-    monkeypatch.setenv("OTP_CHANNEL", "sms")
+    monkeypatch.setenv("SIGN_IN_METHODS", "SMS_OTP")
     monkeypatch.setenv("SMS_ALLOWED_COUNTRY_CODES", "1")
     sms = SignIn(Triggers.load())
     sms.start()
@@ -117,7 +119,7 @@ def test_no_secret_in_any_log_line_at_debug(
     bad = verify_event({"codeHash": "PRIVATE-HASH-MARKER"}, "ANSWER-MARKER-8086")
     handlers.verify.lambda_handler(bad, Context())
     secrets_seen.update({"PRIVATE-HASH-MARKER", "ANSWER-MARKER-8086"})
-    monkeypatch.setenv("OTP_CHANNEL", "email")
+    monkeypatch.setenv("SIGN_IN_METHODS", "EMAIL_OTP")
     monkeypatch.setenv("SENDER_EMAIL", "unverified@example.org")
     with pytest.raises(Exception, match="could not complete"):
         Triggers.load().create.lambda_handler(create_event([]), Context())
@@ -184,13 +186,15 @@ def test_no_code_or_hash_in_public_parameters_or_metadata(
         generated.append(generate_code(spec))
         return generated[-1]
 
-    monkeypatch.setattr("custom_auth.triggers.generate_code", recording)
+    monkeypatch.setattr("custom_auth.methods.code.generate_code", recording)
     delivery = FakeDelivery(case["channel"])
     codes = CodeSettings("fixed", case["length"], 300)
     session = []
     if case["later_round"]:
         earlier = CodeRecord("EARLIER-HASH", case["now"] - 10, case["channel"], "masked:9")
-        session = [entry(CUSTOM, False, earlier.to_metadata())]
+        method = f"{case['channel'].value.upper()}_OTP"
+        round_ = Round(method, False, "sign-in-id", earlier.to_metadata())
+        session = [entry(CUSTOM, False, round_.to_metadata())]
     raw = create_event(
         session, userNotFound=case["user_not_found"], userAttributes=case["attributes"]
     )
@@ -199,17 +203,22 @@ def test_no_code_or_hash_in_public_parameters_or_metadata(
 
     created = triggers.create_auth_challenge(
         event,
-        codes=codes,
-        delivery=delivery,
-        key=FixedKey(),
+        methods=code_methods(codes, delivery, FixedKey()),
         limits=memory_limits(),
         clock=lambda: case["now"],
     )
     response = created.to_dict()["response"]
     public, private = response["publicChallengeParameters"], response["privateChallengeParameters"]
-    metadata = json.loads(response["challengeMetadata"].removeprefix("otp1:"))
+    described = parse_round(response["challengeMetadata"])
+    assert described is not None
+    metadata = json.loads(described.body.removeprefix("otp1:"))
 
-    assert set(public) == {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION"}
+    assert set(public) == {
+        "CODE_DELIVERY_DELIVERY_MEDIUM",
+        "CODE_DELIVERY_DESTINATION",
+        "SIGN_IN_METHOD",
+    }
+    assert public["SIGN_IN_METHOD"] == described.method
     assert set(metadata) - {"k"} == {"h", "t", "c", "d", "s"}  # k: the key version, if known
     assert metadata["h"] == private["codeHash"]
     public_text = json.dumps(public)

@@ -14,8 +14,16 @@ from custom_auth.settings import (
 )
 
 
+class SmsDelivery:
+    """DeliverySettings as SMS_OTP reads them."""
+
+    @staticmethod
+    def from_env(env: dict[str, str]) -> DeliverySettings:
+        return DeliverySettings.from_env(env, Channel.SMS)
+
+
 def test_defaults() -> None:
-    assert FlowSettings.from_env({}) == FlowSettings(AuthFlow.OTP, 3)
+    assert FlowSettings.from_env({}) == FlowSettings(AuthFlow.OTP, 3, ("EMAIL_OTP",))
     codes = CodeSettings.from_env({"CODE_KEY_SECRET_ID": "k"})
     assert (codes.otp_length, codes.code_ttl_seconds) == (6, 300)
     delivery = DeliverySettings.from_env({"SENDER_EMAIL": "no-reply@example.com"})
@@ -24,8 +32,10 @@ def test_defaults() -> None:
 
 
 def test_every_variable_is_read() -> None:
-    flow = FlowSettings.from_env({"AUTH_FLOW": "password+otp", "MAX_ATTEMPTS": "10"})
-    assert flow == FlowSettings(AuthFlow.PASSWORD_OTP, 10)
+    flow = FlowSettings.from_env(
+        {"AUTH_FLOW": "password+otp", "MAX_ATTEMPTS": "10", "SIGN_IN_METHODS": "SMS_OTP, EMAIL_OTP"}
+    )
+    assert flow == FlowSettings(AuthFlow.PASSWORD_OTP, 10, ("SMS_OTP", "EMAIL_OTP"))
     codes = CodeSettings.from_env(
         {
             "CODE_KEY_SECRET_ID": " arn:key ",
@@ -35,9 +45,8 @@ def test_every_variable_is_read() -> None:
         }
     )
     assert codes == CodeSettings("arn:key", 20, 600, CodeFormat.ALPHANUMERIC)
-    delivery = DeliverySettings.from_env(
+    delivery = SmsDelivery.from_env(
         {
-            "OTP_CHANNEL": "sms",
             "APP_NAME": "Acme",
             "EMAIL_SUBJECT": "Your code",
             "SMS_ALLOWED_COUNTRY_CODES": "1, +44,353",
@@ -51,7 +60,7 @@ def test_every_variable_is_read() -> None:
 
 def test_sms_goes_nowhere_until_the_operator_lists_countries() -> None:
     with pytest.raises(SettingsError, match="SMS_ALLOWED_COUNTRY_CODES: is required"):
-        DeliverySettings.from_env({"OTP_CHANNEL": "sms"})
+        SmsDelivery.from_env({})
     email = DeliverySettings.from_env({"SENDER_EMAIL": "a@b.co"})
     assert email.sms_allowed_country_codes == ()
     assert email.allow_unverified_destinations is False
@@ -94,18 +103,18 @@ def test_sms_goes_nowhere_until_the_operator_lists_countries() -> None:
             "CODE_FORMAT: must be one of digits, alphanumeric; got 'hex'",
         ),
         (
-            DeliverySettings,
-            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1,,44"},
+            SmsDelivery,
+            {"SMS_ALLOWED_COUNTRY_CODES": "1,,44"},
             "SMS_ALLOWED_COUNTRY_CODES: must be calling codes or E.164 prefixes",
         ),
         (
-            DeliverySettings,
-            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "01"},
+            SmsDelivery,
+            {"SMS_ALLOWED_COUNTRY_CODES": "01"},
             "SMS_ALLOWED_COUNTRY_CODES: must be calling codes or E.164 prefixes",
         ),
         (
-            DeliverySettings,
-            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1234567"},
+            SmsDelivery,
+            {"SMS_ALLOWED_COUNTRY_CODES": "1234567"},
             "SMS_ALLOWED_COUNTRY_CODES: must be calling codes or E.164 prefixes",
         ),
         (
@@ -128,11 +137,32 @@ def test_sms_goes_nowhere_until_the_operator_lists_countries() -> None:
             {"CODE_KEY_SECRET_ID": "k", "CODE_TTL_SECONDS": "29"},
             "CODE_TTL_SECONDS: must be a whole number from 30 to 600",
         ),
-        (DeliverySettings, {}, "SENDER_EMAIL: is required (OTP_CHANNEL is email)"),
         (
             DeliverySettings,
-            {"OTP_CHANNEL": "fax"},
-            "OTP_CHANNEL: must be one of email, sms; got 'fax'",
+            {},
+            "SENDER_EMAIL: is required (SIGN_IN_METHODS includes EMAIL_OTP)",
+        ),
+        (
+            FlowSettings,
+            {"SIGN_IN_METHODS": "EMAIL_OTP,FAX_OTP"},
+            "SIGN_IN_METHODS: each must be one of EMAIL_OTP, SMS_OTP, separated by commas; "
+            "got 'FAX_OTP'",
+        ),
+        (FlowSettings, {"SIGN_IN_METHODS": "EMAIL_OTP,"}, "SIGN_IN_METHODS: each must be one"),
+        (
+            FlowSettings,
+            {"SIGN_IN_METHODS": "SMS_OTP,SMS_OTP"},
+            "SIGN_IN_METHODS: names a method twice; got 'SMS_OTP,SMS_OTP'",
+        ),
+        (
+            FlowSettings,
+            {"OTP_CHANNEL": "sms"},
+            "OTP_CHANNEL: is replaced by SIGN_IN_METHODS; set SIGN_IN_METHODS=SMS_OTP instead",
+        ),
+        (
+            FlowSettings,
+            {"OTP_CHANNEL": "fax", "SIGN_IN_METHODS": "EMAIL_OTP"},
+            "OTP_CHANNEL: is replaced by SIGN_IN_METHODS; set SIGN_IN_METHODS=one of EMAIL_OTP",
         ),
         (
             DeliverySettings,
@@ -140,19 +170,19 @@ def test_sms_goes_nowhere_until_the_operator_lists_countries() -> None:
             "SENDER_EMAIL: must be an email address; got 'no-reply'",
         ),
         (
-            DeliverySettings,
-            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1", "APP_NAME": "x" * 61},
+            SmsDelivery,
+            {"SMS_ALLOWED_COUNTRY_CODES": "1", "APP_NAME": "x" * 61},
             "APP_NAME: must be at most 60 characters",
         ),
         (
-            DeliverySettings,
-            {"OTP_CHANNEL": "sms", "SMS_ALLOWED_COUNTRY_CODES": "1", "EMAIL_SUBJECT": "x" * 201},
+            SmsDelivery,
+            {"SMS_ALLOWED_COUNTRY_CODES": "1", "EMAIL_SUBJECT": "x" * 201},
             "EMAIL_SUBJECT: must be at most 200",
         ),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_rule(
-    settings: type[FlowSettings | CodeSettings | DeliverySettings],
+    settings: type[FlowSettings | CodeSettings | DeliverySettings | SmsDelivery],
     env: dict[str, str],
     message: str,
 ) -> None:
@@ -177,7 +207,7 @@ def limit_settings(**env: str) -> LimitSettings:
 
 
 def test_limit_defaults_are_the_safe_ones() -> None:
-    assert limit_settings() == LimitSettings("custom-auth-state", 10, 900, 60, 5, False, 500)
+    assert limit_settings() == LimitSettings("custom-auth-state", 10, 900, 60, 5, False, 500, 300)
 
 
 def test_every_limit_is_read() -> None:
@@ -189,7 +219,7 @@ def test_every_limit_is_read() -> None:
         BIND_CODE_TO_SIGN_IN="true",
         POOL_MAX_SENDS_PER_HOUR="1000000",
     )
-    assert limits == LimitSettings("custom-auth-state", 100, 60, 300, 60, True, 1_000_000)
+    assert limits == LimitSettings("custom-auth-state", 100, 60, 300, 60, True, 1_000_000, 300)
 
 
 def test_lockouts_double_up_to_a_day() -> None:

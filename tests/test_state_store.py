@@ -6,7 +6,7 @@ from typing import Any
 import boto3
 import pytest
 
-from custom_auth.limits import UsedCode, UserState
+from custom_auth.limits import Sent, UsedCode, UserState
 from custom_auth.otp import CodeRecord, CodeSpec
 from custom_auth.settings import Channel, CodeFormat
 from custom_auth.state_store import (
@@ -16,6 +16,7 @@ from custom_auth.state_store import (
     StateConflictError,
     StateStore,
     StateUnavailableError,
+    choice_key,
     pool_sends_key,
     state_key,
     update,
@@ -29,9 +30,12 @@ FULL = UserState(
     lockouts=1,
     locked_until=T0 + 900,
     last_failure_at=T0,
-    sends=(T0 - 100, T0),
-    code=CodeRecord(
-        "HASH-1", T0, Channel.SMS, "+*******0100", CodeSpec(CodeFormat.ALPHANUMERIC, 12), "v1"
+    sends=(Sent("email", T0 - 100), Sent("sms", T0)),
+    codes=(
+        CodeRecord("HASH-E", T0 - 100, Channel.EMAIL, "a***@e***.com"),
+        CodeRecord(
+            "HASH-1", T0, Channel.SMS, "+*******0100", CodeSpec(CodeFormat.ALPHANUMERIC, 12), "v1"
+        ),
     ),
     used=(UsedCode("HASH-0", T0 + 200),),
 )
@@ -114,6 +118,62 @@ def test_fifty_racing_sends_are_counted_exactly(store: StateStore) -> None:
     assert results.count(True) == 20
 
 
+def test_a_choice_is_recorded_once_and_read_until_it_expires(store: StateStore) -> None:
+    key = choice_key("us-east-1_EXAMPLE01", "sign-in-id", 0)
+    assert store.read_choice(key, T0) is None
+    assert store.record_choice(key, "SMS_OTP", T0 + 1200)
+    assert not store.record_choice(key, "EMAIL_OTP", T0 + 1200)  # one choice per round
+    assert store.read_choice(key, T0) == "SMS_OTP"
+    assert store.read_choice(key, T0 + 1200) is None  # expired (DynamoDB deletes it later)
+    assert store.read_choice(choice_key("us-east-1_EXAMPLE01", "sign-in-id", 1), T0) is None
+    assert not key.startswith("us-east-1_EXAMPLE01#")  # never a user's state key
+
+
+def test_fifty_racing_choices_record_one(store: StateStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = choice_key("us-east-1_EXAMPLE01", "sign-in-id", 0)
+    names = ["EMAIL_OTP", "SMS_OTP"] * 25
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda name: store.record_choice(key, name, T0 + 60), names))
+    assert results.count(True) == 1
+    assert store.read_choice(key, T0) == names[results.index(True)]
+
+
+def test_an_item_from_before_sends_were_per_channel_is_read(aws: None) -> None:
+    """Items written by the version before #13 (one code, bare send times) still load: their
+    sends belong to their code's channel."""
+    client = boto3.client("dynamodb")
+    client.put_item(
+        TableName=STATE_TABLE,
+        Item={
+            "pk": {"S": KEY},
+            "version": {"N": "4"},
+            "failures": {"N": "2"},
+            "lockouts": {"N": "0"},
+            "locked_until": {"N": "0"},
+            "last_failure_at": {"N": str(T0)},
+            "sends": {"L": [{"N": str(T0 - 5)}]},
+            "used": {"L": []},
+            "expires_at": {"N": str(T0 + 3600)},
+            "code": {
+                "M": {
+                    "h": {"S": "OLD"},
+                    "t": {"N": str(T0 - 5)},
+                    "c": {"S": "sms"},
+                    "d": {"S": "+*******0100"},
+                    "s": {"S": "digits-6"},
+                }
+            },
+        },
+    )
+    loaded = DynamoDBStateStore(STATE_TABLE, client=client).load(KEY, T0)
+    assert loaded.sends == (Sent("sms", T0 - 5),)
+    assert loaded.code_for("sms") == CodeRecord("OLD", T0 - 5, Channel.SMS, "+*******0100")
+    assert loaded.code_for("email") is None
+    assert (loaded.version, loaded.failures) == (4, 2)
+
+
 def test_update_gives_up_after_losing_every_race() -> None:
     class AlwaysConflicting(InMemoryStateStore):
         def save(self, key: str, state: UserState, expires_at: int) -> None:
@@ -144,7 +204,7 @@ class Refusing:
 
         raise ClientError({"Error": {"Code": self.code, "Message": "PRIVATE"}}, "Call")
 
-    get_item = put_item = _fail
+    get_item = put_item = update_item = _fail
 
 
 @pytest.mark.parametrize(
@@ -158,6 +218,10 @@ def test_dynamodb_errors_are_state_unavailable_naming_the_call_and_the_code(code
         store.save(KEY, FULL, T0)
     assert str(read.value) == f"DynamoDB GetItem failed ({code})"
     assert str(written.value) == f"DynamoDB PutItem failed ({code})"
+    with pytest.raises(StateUnavailableError, match=rf"DynamoDB PutItem failed \({code}\)"):
+        store.record_choice("#choice#p#s#0", "EMAIL_OTP", T0)
+    with pytest.raises(StateUnavailableError, match=rf"DynamoDB GetItem failed \({code}\)"):
+        store.read_choice("#choice#p#s#0", T0)
 
 
 def test_an_unreachable_endpoint_is_state_unavailable() -> None:

@@ -21,7 +21,10 @@ from custom_auth.settings import Channel
 from tests.conftest import load_event
 
 if TYPE_CHECKING:
+    from custom_auth.delivery import Delivery
     from custom_auth.events import ChallengeResult
+    from custom_auth.methods.base import Methods
+    from custom_auth.settings import CodeSettings
     from custom_auth.state_store import StateStore
     from custom_auth.triggers import Limits
 
@@ -112,6 +115,9 @@ def create_event(session: list[dict[str, Any]], **request: Any) -> dict[str, Any
 
 
 def verify_event(private: dict[str, str], answer: str, **request: Any) -> dict[str, Any]:
+    """A Verify event for an answer to a round whose private parameters are ``private`` (an
+    EMAIL_OTP round unless they name another method)."""
+    private = {"signInMethod": "EMAIL_OTP", **private}
     base = load_event("create_auth_challenge/first_round.json")
     event = {k: v for k, v in base.items() if k not in ("request", "response")}
     event["triggerSource"] = "VerifyAuthChallengeResponse_Authentication"
@@ -163,15 +169,24 @@ class SignIn:
         self.session = list(session or [])
         return self._next()
 
-    def answer(self, answer: str) -> dict[str, Any]:
-        """Answer the current challenge: Verify, then Define (and Create for another round)."""
-        private, metadata = self._private, self._metadata
-        verified = self._call(self.triggers.verify, verify_event(private, answer, **self.request))
-        self.session.append(entry(CUSTOM, verified["response"]["answerCorrect"], metadata))
-        return self._next()
+    def answer(self, answer: str, client_metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        """Answer the current challenge: Verify, then Define (and Create for another round).
 
-    def _next(self) -> dict[str, Any]:
-        decided = self._call(self.triggers.define, define_event(self.session, **self.request))
+        ``client_metadata`` (RespondToAuthChallenge's) reaches Verify and Define, and not
+        Create, which must not depend on it (shared/COGNITO_CONTRACT.md)."""
+        private, metadata = self._private, self._metadata
+        request = dict(self.request)
+        if client_metadata is not None:
+            request["clientMetadata"] = client_metadata
+        verified = self._call(self.triggers.verify, verify_event(private, answer, **request))
+        self.session.append(entry(CUSTOM, verified["response"]["answerCorrect"], metadata))
+        return self._next(client_metadata)
+
+    def _next(self, client_metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        request = dict(self.request)
+        if client_metadata is not None:
+            request["clientMetadata"] = client_metadata
+        decided = self._call(self.triggers.define, define_event(self.session, **request))
         response: dict[str, Any] = decided["response"]
         if response["challengeName"] == CUSTOM:
             created = self._call(self.triggers.create, create_event(self.session, **self.request))
@@ -223,12 +238,37 @@ class RecordingDelivery:
             self.lockout.append(lockout)
 
 
-def custom(result: bool) -> "ChallengeResult":
-    """A CUSTOM_CHALLENGE entry of a session, as Define's decision reads it."""
+def code_methods(
+    codes: "CodeSettings",
+    delivery: "Delivery | None" = None,
+    key: CodeKey | None = None,
+    *more: "Delivery",
+) -> "Methods":
+    """The methods of a deployment whose methods are codes over ``delivery`` (and ``more``),
+    each named after its channel, hashed with the fixed key."""
+    from custom_auth.methods.base import Methods
+    from custom_auth.methods.code import CodeMethod
+
+    deliveries = (delivery if delivery is not None else RecordingDelivery(), *more)
+    return Methods(
+        tuple(
+            CodeMethod(f"{str(d.channel).upper()}_OTP", codes, d, key or FixedKey())
+            for d in deliveries
+        )
+    )
+
+
+def custom(result: bool, method: str = "EMAIL_OTP") -> "ChallengeResult":
+    """A CUSTOM_CHALLENGE entry of a session (a round of ``method``), as Define reads it."""
     from custom_auth.events import ChallengeResult
     from custom_auth.model import ChallengeName
+    from custom_auth.rounds import Round
 
-    return ChallengeResult(challenge_name=ChallengeName.CUSTOM_CHALLENGE, challenge_result=result)
+    return ChallengeResult(
+        challenge_name=ChallengeName.CUSTOM_CHALLENGE,
+        challenge_result=result,
+        challenge_metadata=Round(method, False, "sign-in-id", "").to_metadata(),
+    )
 
 
 @contextmanager

@@ -1,24 +1,24 @@
-"""Create Auth Challenge: send a one-time code, or carry the one already sent.
+"""Create Auth Challenge: the next round: a choice of method, or a method's challenge (which
+may send a code, or carry the one already sent).
 
 The user's sends are held to the throttle in the state table. Any error (the table unavailable
 included) is logged without secrets and raised as a generic one: no challenge, no tokens.
 """
 
+import os
 from typing import Any
 
-from custom_auth.code_key import CodeKey
-from custom_auth.delivery import delivery_for
+from custom_auth import methods
 from custom_auth.events import CreateAuthChallengeEvent
 from custom_auth.observability import guarded, logger, metrics
 from custom_auth.pacing import Pacer
-from custom_auth.settings import CodeSettings, DeliverySettings, LimitSettings
+from custom_auth.settings import LimitSettings, sign_in_methods
 from custom_auth.state_store import DynamoDBStateStore
 from custom_auth.triggers import Limits, create_auth_challenge
 
-CODES = CodeSettings.from_env()
-DELIVERY = delivery_for(DeliverySettings.from_env())
-KEY = CodeKey(CODES.code_key_secret_id)
-_LIMITS = LimitSettings.from_env(code_ttl_seconds=CODES.code_ttl_seconds)
+# Only the enabled methods' modules are imported; each checks its own variables.
+METHODS = methods.build(sign_in_methods(os.environ), os.environ)
+_LIMITS = LimitSettings.from_env()
 LIMITS = Limits(_LIMITS, DynamoDBStateStore(_LIMITS.state_table_name), Pacer())
 
 
@@ -27,6 +27,4 @@ LIMITS = Limits(_LIMITS, DynamoDBStateStore(_LIMITS.state_table_name), Pacer())
 @guarded("CreateAuthChallenge")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = CreateAuthChallengeEvent.from_dict(event)
-    return create_auth_challenge(
-        parsed, codes=CODES, delivery=DELIVERY, key=KEY, limits=LIMITS
-    ).to_dict()
+    return create_auth_challenge(parsed, methods=METHODS, limits=LIMITS).to_dict()

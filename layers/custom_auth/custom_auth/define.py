@@ -24,6 +24,7 @@ def define_auth_challenge(
             "reason": decision.reason,
             "rounds": decision.rounds,
             "wrong_answers": decision.wrong_answers,
+            "method": decision.method,
             "auth_flow": policy.auth_flow.value,
             "user_not_found": event.user_not_found,
         },

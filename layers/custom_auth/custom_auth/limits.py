@@ -15,22 +15,23 @@ whether Verify may accept; they return the next state and never touch storage
   (:meth:`~custom_auth.otp.CodeSpec.lockout`), which only the person who receives it can type,
   and whose right answer signs the user in while the lockout stays, so that the attacker who
   caused it gains no guesses.
-- Send throttle: at most one message per ``resend_cooldown_seconds`` and
-  ``max_sends_per_hour`` in any hour. A new sign-in inside the cooldown reuses the code already
-  sent (or, with ``bind_code_to_sign_in``, gets its own). A code that signed the user in ends
-  its cooldown (the hourly cap still counts it), so signing in again right after signing out
-  works.
+- Send throttle, per channel (a method's ``sends_over``): at most one message per
+  ``resend_cooldown_seconds`` and ``max_sends_per_hour`` in any hour on each channel, so a
+  user whose email did not arrive can still get a text. A new sign-in inside the cooldown
+  reuses the code already sent (or, with ``bind_code_to_sign_in``, gets its own). A code that
+  signed the user in ends its cooldown (the hourly cap still counts it), so signing in again
+  right after signing out works.
 - Single use: a code that signed the user in is dead; replaying it fails.
 """
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Self
+from typing import NamedTuple, Self
 
 from custom_auth._evolve import evolve
 from custom_auth._redact import RedactedRepr, sensitive
 from custom_auth.otp import CLOCK_SKEW_SECONDS, LOCKOUT_CODE_BITS, CodeRecord
-from custom_auth.settings import Channel, LimitSettings
+from custom_auth.settings import LimitSettings
 
 HOUR = 3600
 #: Wrong answers and lockout repeats are forgotten this long after the last wrong answer (or
@@ -44,6 +45,13 @@ class UsedCode(RedactedRepr):
 
     code_hash: str = field(metadata=sensitive())
     expires_at: int
+
+
+class Sent(NamedTuple):
+    """One message sent to the user: over which channel, and when."""
+
+    channel: str
+    at: int
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,10 +69,10 @@ class UserState(RedactedRepr):
     locked_until: int = 0
     #: When the last wrong answer came.
     last_failure_at: int = 0
-    #: When each message of the last hour was sent.
-    sends: tuple[int, ...] = ()
-    #: The last code sent (its keyed hash, when, how, and where, masked).
-    code: CodeRecord | None = None
+    #: Each message of the last hour: its channel and when it was sent.
+    sends: tuple[Sent, ...] = ()
+    #: The last code sent over each channel (its keyed hash, when, how, and where, masked).
+    codes: tuple[CodeRecord, ...] = ()
     #: Codes that signed the user in and have not expired yet.
     used: tuple[UsedCode, ...] = ()
 
@@ -75,10 +83,10 @@ class UserState(RedactedRepr):
     def expires_at(self, code_ttl_seconds: int) -> int:
         """When nothing in this state matters any more (the table's TTL attribute)."""
         moments = [self.locked_until, *(used.expires_at for used in self.used)]
-        if self.sends:
-            moments.append(max(self.sends) + HOUR)
-        if self.code is not None:
-            moments.append(self.code.issued_at + code_ttl_seconds + CLOCK_SKEW_SECONDS)
+        moments.extend(sent.at + HOUR for sent in self.sends)
+        moments.extend(
+            code.issued_at + code_ttl_seconds + CLOCK_SKEW_SECONDS for code in self.codes
+        )
         if self.failures or self.lockouts:
             moments.append(self._forgotten_at())
         return max(moments)
@@ -89,7 +97,7 @@ class UserState(RedactedRepr):
 
     def current(self, now: int) -> Self:
         """This state without what no longer counts at ``now`` (old sends, expired used codes)."""
-        sends = tuple(sent for sent in self.sends if sent > now - HOUR)
+        sends = tuple(sent for sent in self.sends if sent.at > now - HOUR)
         used = tuple(code for code in self.used if code.expires_at > now)
         forgotten = (self.failures or self.lockouts) and self._forgotten_at() <= now
         if forgotten:
@@ -97,6 +105,17 @@ class UserState(RedactedRepr):
         if sends == self.sends and used == self.used:
             return self
         return evolve(self, sends=sends, used=used)
+
+    def code_for(self, channel: str) -> CodeRecord | None:
+        """The last code sent over ``channel``, if any."""
+        for code in self.codes:
+            if code.channel == channel:
+                return code
+        return None
+
+    def sent_over(self, channel: str, now: int) -> tuple[int, ...]:
+        """When each message of the last hour before ``now`` went over ``channel``."""
+        return tuple(s.at for s in self.sends if s.channel == channel and s.at > now - HOUR)
 
     def is_used(self, code_hash: str) -> bool:
         """Whether the code with this hash already signed the user in."""
@@ -119,25 +138,24 @@ class SendPlan(StrEnum):
 
 
 def plan_send(
-    state: UserState, now: int, limits: LimitSettings, *, code_ttl_seconds: int, channel: Channel
+    state: UserState, now: int, limits: LimitSettings, *, code_ttl_seconds: int, channel: str
 ) -> tuple[SendPlan, str]:
-    """What Create may do for this user at ``now``, and why in a few words.
+    """What Create may do for this user over ``channel`` at ``now``, and why in a few words.
 
     While the user is locked out, what is sent must be a lockout code (the caller makes it),
     and only a lockout code already sent may be reused: an ordinary one would be refused.
     """
     locked = state.is_locked(now)
-    code = state.code
+    code = state.code_for(channel)
     used = code is not None and state.is_used(code.code_hash)
     usable = (
         code is not None
         and not used
-        and code.channel is channel
         and now < code.issued_at + code_ttl_seconds
         and (not locked or code.spec.bits >= LOCKOUT_CODE_BITS)
     )
     reusable = usable and not limits.bind_code_to_sign_in
-    sends = state.current(now).sends  # the last hour's
+    sends = state.sent_over(channel, now)  # the last hour's, over this channel
     # Measured from the last send as stored: a container whose clock is a little behind the
     # sender's still sees the cooldown.
     cooling = bool(sends) and now < max(sends) + limits.resend_cooldown_seconds and not used
@@ -159,9 +177,11 @@ def plan_send(
 
 
 def after_send(state: UserState, code: CodeRecord, now: int) -> UserState:
-    """The state once ``code`` has been sent at ``now``."""
+    """The state once ``code`` has been sent at ``now`` (over its channel)."""
     current = state.current(now)
-    return evolve(current, sends=(*current.sends, now), code=code)
+    channel = str(code.channel)
+    others = tuple(kept for kept in current.codes if kept.channel != channel)
+    return evolve(current, sends=(*current.sends, Sent(channel, now)), codes=(*others, code))
 
 
 # --- Verify: may an answer be accepted? -----------------------------------------------------
@@ -195,17 +215,18 @@ def after_answer(
     code_expires_at: int,
     now: int,
     limits: LimitSettings,
-    lockout_code: bool = False,
+    unguessable: bool = False,
 ) -> tuple[UserState | None, AnswerOutcome]:
-    """Apply an answer (``right``: it matches the sign-in's unexpired code) at ``now``.
+    """Apply an answer (``right``: it matches the sign-in's unexpired secret) at ``now``.
 
-    ``lockout_code``: the sign-in's code is strong enough to be accepted during a lockout.
+    ``unguessable``: the secret cannot be guessed in the guesses anyone gets (a lockout code,
+    or a method whose proof is not a guess), so it is accepted during a lockout.
     Returns the next state (None when nothing changes) and the outcome; only an outcome that
     :attr:`~AnswerOutcome.signs_in` lets the answer count as correct.
     """
     if state.is_locked(now):
         current = state.current(now)
-        if not (lockout_code and right and code_hash is not None):
+        if not (unguessable and right and code_hash is not None):
             return None, AnswerOutcome.REFUSED_LOCKED
         if current.is_used(code_hash):
             return None, AnswerOutcome.REFUSED_LOCKED

@@ -51,6 +51,9 @@ class Metric(StrEnum):
     ANSWERS_REFUSED_LOCKED_OUT = "AnswersRefusedLockedOut"
     LOCKOUTS = "Lockouts"
     STATE_UNAVAILABLE = "StateUnavailable"
+    METHODS_CHOSEN = "MethodsChosen"
+    METHODS_SWITCHED = "MethodsSwitched"
+    CHOICES_REFUSED = "ChoicesRefused"
     SIGN_INS_SUCCEEDED = "SignInsSucceeded"
     SIGN_INS_FAILED = "SignInsFailed"
     TRIGGER_ERRORS = "TriggerErrors"
@@ -59,6 +62,14 @@ class Metric(StrEnum):
 def count(metric: Metric) -> None:
     """Add one to ``metric``."""
     metrics.add_metric(name=metric.value, unit=MetricUnit.Count, value=1)
+
+
+def state_unavailable(consequence: str, error: Exception) -> None:
+    """Log and count that the state table failed, and what follows from it."""
+    logger.error(
+        f"the user's sign-in state is unavailable: {consequence}", extra={"error": str(error)}
+    )
+    count(Metric.STATE_UNAVAILABLE)
 
 
 class TriggerError(CustomAuthError):

@@ -18,13 +18,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import NamedTuple, Self
 
 from custom_auth._redact import RedactedRepr, sensitive
 from custom_auth.errors import InvalidEventError
 from custom_auth.masking import CHANNEL_HINTS
 from custom_auth.settings import Channel, CodeFormat
+from custom_auth.verdict import Verdict
 
 _DIGITS = frozenset("0123456789")
 #: Crockford's base 32: no I, L, O or U, so nothing reads as another character.
@@ -45,15 +45,6 @@ CLOCK_SKEW_SECONDS = 30
 class InvalidCodeRecordError(InvalidEventError):
     """Challenge metadata or private parameters that are not a code record we wrote: the event
     carries something custom-auth's Create did not put there."""
-
-
-class Verdict(StrEnum):
-    """How an answer fared."""
-
-    RIGHT = "right"
-    WRONG = "wrong"
-    MALFORMED = "malformed"
-    EXPIRED = "expired"
 
 
 class CodeSpec(NamedTuple):

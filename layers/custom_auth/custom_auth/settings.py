@@ -29,7 +29,7 @@ class AuthFlow(StrEnum):
 
 
 class Channel(StrEnum):
-    """``OTP_CHANNEL``: how the one-time code reaches the user."""
+    """How a one-time code reaches the user: the channel of a code method."""
 
     EMAIL = "email"
     SMS = "sms"
@@ -84,22 +84,54 @@ def _required(env: Mapping[str, str], name: str, why: str) -> str:
     return raw
 
 
+def sign_in_methods(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``SIGN_IN_METHODS``: the enabled methods, comma separated, in the order offered
+    (default ``EMAIL_OTP``). ``OTP_CHANNEL``, which it replaces, is refused."""
+    from custom_auth.methods import REGISTRY
+
+    name = "SIGN_IN_METHODS"
+    known = ", ".join(REGISTRY)
+    old = env.get("OTP_CHANNEL", "").strip()
+    if old:
+        hint = {"email": "EMAIL_OTP", "sms": "SMS_OTP"}.get(old, "one of " + known)
+        raise SettingsError(
+            f"OTP_CHANNEL: is replaced by {name}; set {name}={hint} instead (got "
+            f"OTP_CHANNEL={old!r})"
+        )
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ("EMAIL_OTP",)
+    names = tuple(part.strip() for part in raw.split(","))
+    for method in names:
+        if method not in REGISTRY:
+            raise SettingsError(
+                f"{name}: each must be one of {known}, separated by commas; got {method!r}"
+            )
+    if len(set(names)) != len(names):
+        raise SettingsError(f"{name}: names a method twice; got {raw!r}")
+    return names
+
+
 @dataclass(frozen=True)
 class FlowSettings:
-    """What Define needs: the flow and the attempt limit."""
+    """What Define needs: the flow, the enabled methods and the attempt limit."""
 
-    #: ``AUTH_FLOW``: otp (default) or password+otp.
+    #: ``AUTH_FLOW``: otp (default: a method only) or password+otp (the password, then one).
     auth_flow: AuthFlow = AuthFlow.OTP
-    #: ``MAX_ATTEMPTS``: wrong answers that fail one sign-in (default 3, 1 to 10).
+    #: ``MAX_ATTEMPTS``: failed rounds that fail one sign-in (default 3, 1 to 10).
     max_attempts: int = 3
+    #: ``SIGN_IN_METHODS``: the enabled methods (default EMAIL_OTP); with more than one, each
+    #: sign-in starts with the user choosing.
+    methods: tuple[str, ...] = ("EMAIL_OTP",)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """Read ``AUTH_FLOW`` and ``MAX_ATTEMPTS``."""
+        """Read ``AUTH_FLOW``, ``MAX_ATTEMPTS`` and ``SIGN_IN_METHODS``."""
         env = os.environ if env is None else env
         return cls(
             auth_flow=_choice(env, "AUTH_FLOW", AuthFlow, AuthFlow.OTP),
             max_attempts=_integer(env, "MAX_ATTEMPTS", 3, 1, 10),
+            methods=sign_in_methods(env),
         )
 
 
@@ -132,9 +164,9 @@ class CodeSettings:
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    """What Create needs to send a code: the channel, the sender and the wording."""
+    """What a code method needs to send a code: its channel, the sender and the wording."""
 
-    #: ``OTP_CHANNEL``: email (default) or sms.
+    #: The channel: email for EMAIL_OTP, sms for SMS_OTP.
     channel: Channel = Channel.EMAIL
     #: ``SENDER_EMAIL``: the verified SES identity codes are sent from (email channel).
     sender_email: str | None = None
@@ -154,13 +186,15 @@ class DeliverySettings:
             object.__setattr__(self, "email_subject", f"Your {self.app_name} sign-in code")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """Read ``OTP_CHANNEL``, ``SENDER_EMAIL``, ``APP_NAME`` and ``EMAIL_SUBJECT``."""
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, channel: Channel = Channel.EMAIL
+    ) -> Self:
+        """Read what ``channel`` needs: ``SENDER_EMAIL`` (email) or ``SMS_ALLOWED_COUNTRY_CODES``
+        (sms), and ``APP_NAME``, ``EMAIL_SUBJECT`` and ``ALLOW_UNVERIFIED_DESTINATIONS``."""
         env = os.environ if env is None else env
-        channel = _choice(env, "OTP_CHANNEL", Channel, Channel.EMAIL)
         sender = env.get("SENDER_EMAIL", "").strip() or None
         if channel is Channel.EMAIL:
-            sender = _required(env, "SENDER_EMAIL", "OTP_CHANNEL is email")
+            sender = _required(env, "SENDER_EMAIL", "SIGN_IN_METHODS includes EMAIL_OTP")
             if not _EMAIL.fullmatch(sender):
                 raise SettingsError(f"SENDER_EMAIL: must be an email address; got {sender!r}")
         app_name = env.get("APP_NAME", "").strip() or "My App"
@@ -185,8 +219,8 @@ def _country_codes(env: Mapping[str, str], channel: Channel) -> tuple[str, ...]:
     if not raw:
         if channel is Channel.SMS:
             raise SettingsError(
-                f"{name}: is required (OTP_CHANNEL is sms): list the calling codes SMS may go "
-                "to, such as 1,44; none is allowed until you do"
+                f"{name}: is required (SIGN_IN_METHODS includes SMS_OTP): list the calling codes "
+                "SMS may go to, such as 1,44; none is allowed until you do"
             )
         return ()
     codes = tuple(part.strip().removeprefix("+") for part in raw.split(","))
@@ -227,6 +261,8 @@ class LimitSettings:
     #: ``POOL_MAX_SENDS_PER_HOUR``: at most this many messages for the whole pool in a clock
     #: hour (default 500, 1 to 1,000,000).
     pool_max_sends_per_hour: int = 500
+    #: ``CODE_TTL_SECONDS``: how long a sent secret matters to the state (default 300).
+    code_ttl_seconds: int = 300
 
     def lockout_duration(self, lockouts: int) -> int:
         """How long the ``lockouts``-th lockout in a row lasts: doubling, at most a day."""
@@ -234,9 +270,14 @@ class LimitSettings:
         return min(self.lockout_seconds << doublings, MAX_LOCKOUT_SECONDS)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, code_ttl_seconds: int) -> Self:
-        """Read ``STATE_TABLE_NAME`` and the limits; the cooldown must fit in a code's life."""
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, code_ttl_seconds: int | None = None
+    ) -> Self:
+        """Read ``STATE_TABLE_NAME`` and the limits; the cooldown must fit in a code's life
+        (``code_ttl_seconds``, else ``CODE_TTL_SECONDS``)."""
         env = os.environ if env is None else env
+        if code_ttl_seconds is None:
+            code_ttl_seconds = _integer(env, "CODE_TTL_SECONDS", 300, 30, 600)
         table = _required(env, "STATE_TABLE_NAME", "the DynamoDB table of sends and lockouts")
         if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", table):
             raise SettingsError(
@@ -257,4 +298,5 @@ class LimitSettings:
             max_sends_per_hour=_integer(env, "MAX_SENDS_PER_HOUR", 5, 1, 60),
             bind_code_to_sign_in=_flag(env, "BIND_CODE_TO_SIGN_IN", False),
             pool_max_sends_per_hour=_integer(env, "POOL_MAX_SENDS_PER_HOUR", 500, 1, 1_000_000),
+            code_ttl_seconds=code_ttl_seconds,
         )

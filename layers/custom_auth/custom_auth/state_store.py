@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from custom_auth._evolve import evolve
 from custom_auth.errors import CustomAuthError
-from custom_auth.limits import HOUR, UsedCode, UserState
+from custom_auth.limits import HOUR, Sent, UsedCode, UserState
 from custom_auth.otp import CodeRecord, CodeSpec, InvalidCodeRecordError
 from custom_auth.settings import Channel
 
@@ -39,6 +39,11 @@ def state_key(user_pool_id: str, user_name: str) -> str:
     return f"{user_pool_id}#{user_name}"
 
 
+def choice_key(user_pool_id: str, sign_in: str, round_index: int) -> str:
+    """The item key of the method chosen in one round of one sign-in (by its random id)."""
+    return f"#choice#{user_pool_id}#{sign_in}#{round_index}"
+
+
 def pool_sends_key(user_pool_id: str, now: int) -> str:
     """The item key of a pool's message count in the clock hour of ``now``. It starts with
     ``#``, which no user pool id does, so no user's state key can be one."""
@@ -58,6 +63,14 @@ class StateStore(Protocol):
 
     def count_send(self, key: str, cap: int, expires_at: int) -> bool:
         """Add one to the counter under ``key`` if it is below ``cap``; whether it was."""
+        ...
+
+    def record_choice(self, key: str, method: str, expires_at: int) -> bool:
+        """Store ``method`` under ``key`` unless a choice is already there; whether it was."""
+        ...
+
+    def read_choice(self, key: str, now: int) -> str | None:
+        """The method stored under ``key`` (None if none, or if it expired before ``now``)."""
         ...
 
 
@@ -94,6 +107,7 @@ class InMemoryStateStore:
     def __init__(self) -> None:
         self._items: dict[str, tuple[UserState, int]] = {}
         self._counters: dict[str, int] = {}
+        self._choices: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
     def load(self, key: str, now: int) -> UserState:
@@ -118,6 +132,18 @@ class InMemoryStateStore:
                 return False
             self._counters[key] = sent + 1
             return True
+
+    def record_choice(self, key: str, method: str, expires_at: int) -> bool:
+        with self._lock:
+            if key in self._choices:
+                return False
+            self._choices[key] = (method, expires_at)
+            return True
+
+    def read_choice(self, key: str, now: int) -> str | None:
+        with self._lock:
+            stored = self._choices.get(key)
+        return stored[0] if stored is not None and stored[1] > now else None
 
 
 # --- DynamoDB ---------------------------------------------------------------------------------
@@ -206,6 +232,30 @@ class DynamoDBStateStore:
             raise _unavailable("UpdateItem", error) from None
         return True
 
+    def record_choice(self, key: str, method: str, expires_at: int) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={"pk": {"S": key}, "method": {"S": method}, "expires_at": _n(expires_at)},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable("PutItem", error) from None
+        return True
+
+    def read_choice(self, key: str, now: int) -> str | None:
+        try:
+            item = self.client.get_item(
+                TableName=self.table_name, Key={"pk": {"S": key}}, ConsistentRead=True
+            ).get("Item")
+        except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
+            raise _unavailable("GetItem", error) from None
+        if not item or int(item["expires_at"]["N"]) <= now:
+            return None
+        return str(item["method"]["S"])
+
 
 def _error_code(error: Exception) -> str:
     response = getattr(error, "response", None)
@@ -229,7 +279,9 @@ def _to_item(key: str, state: UserState, expires_at: int) -> dict[str, Any]:
         "lockouts": _n(state.lockouts),
         "locked_until": _n(state.locked_until),
         "last_failure_at": _n(state.last_failure_at),
-        "sends": {"L": [_n(sent) for sent in state.sends]},
+        "sends": {
+            "L": [{"M": {"c": {"S": sent.channel}, "t": _n(sent.at)}} for sent in state.sends]
+        },
         "used": {
             "L": [
                 {"M": {"h": {"S": used.code_hash}, "x": _n(used.expires_at)}} for used in state.used
@@ -237,45 +289,59 @@ def _to_item(key: str, state: UserState, expires_at: int) -> dict[str, Any]:
         },
         "expires_at": _n(expires_at),
     }
-    if state.code is not None:
-        code = state.code
-        item["code"] = {
-            "M": {
-                "h": {"S": code.code_hash},
-                "t": _n(code.issued_at),
-                "c": {"S": code.channel.value},
-                "d": {"S": code.destination},
-                "s": {"S": str(code.spec)},
-            }
-        }
-        if code.key_version is not None:
-            item["code"]["M"]["k"] = {"S": code.key_version}
+    if state.codes:
+        item["codes"] = {"L": [{"M": _code_item(code)} for code in state.codes]}
     return item
+
+
+def _code_item(code: CodeRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "h": {"S": code.code_hash},
+        "t": _n(code.issued_at),
+        "c": {"S": code.channel.value},
+        "d": {"S": code.destination},
+        "s": {"S": str(code.spec)},
+    }
+    if code.key_version is not None:
+        body["k"] = {"S": code.key_version}
+    return body
+
+
+def _code_from(body: dict[str, Any]) -> CodeRecord:
+    return CodeRecord(
+        code_hash=body["h"]["S"],
+        issued_at=int(body["t"]["N"]),
+        channel=Channel(body["c"]["S"]),
+        destination=body["d"]["S"],
+        spec=CodeSpec.parse(body["s"]["S"]) if "s" in body else CodeSpec(),
+        key_version=body["k"]["S"] if "k" in body else None,
+    )
+
+
+def _sent_from(value: dict[str, Any], channel: str) -> Sent:
+    # Items written before sends were per channel hold bare times: their code's channel.
+    if "N" in value:
+        return Sent(channel, int(value["N"]))
+    return Sent(value["M"]["c"]["S"], int(value["M"]["t"]["N"]))
 
 
 def _from_item(item: dict[str, Any], now: int) -> UserState:
     version = int(item["version"]["N"])
     if int(item["expires_at"]["N"]) <= now:
         return UserState(version=version)
-    code = None
-    if "code" in item:
-        body = item["code"]["M"]
-        code = CodeRecord(
-            code_hash=body["h"]["S"],
-            issued_at=int(body["t"]["N"]),
-            channel=Channel(body["c"]["S"]),
-            destination=body["d"]["S"],
-            spec=CodeSpec.parse(body["s"]["S"]) if "s" in body else CodeSpec(),
-            key_version=body["k"]["S"] if "k" in body else None,
-        )
+    if "codes" in item:
+        codes = tuple(_code_from(code["M"]) for code in item["codes"]["L"])
+    else:  # an item from before codes were kept per channel
+        codes = (_code_from(item["code"]["M"]),) if "code" in item else ()
+    old_channel = codes[0].channel.value if codes else Channel.EMAIL.value
     return UserState(
         version=version,
         failures=int(item["failures"]["N"]),
         lockouts=int(item["lockouts"]["N"]),
         locked_until=int(item["locked_until"]["N"]),
         last_failure_at=int(item["last_failure_at"]["N"]),
-        sends=tuple(int(sent["N"]) for sent in item["sends"]["L"]),
-        code=code,
+        sends=tuple(_sent_from(sent, old_channel) for sent in item["sends"]["L"]),
+        codes=codes,
         used=tuple(
             UsedCode(code_hash=used["M"]["h"]["S"], expires_at=int(used["M"]["x"]["N"]))
             for used in item["used"]["L"]

@@ -1,65 +1,58 @@
 """The three custom-authentication triggers, as the functions their handlers call.
 
-Each takes a parsed event and its collaborators (settings, the code key, the delivery), logs
-and counts what it did, and returns the event with ``response`` filled. The handlers in
+Each takes a parsed event and its collaborators (the enabled methods, the limits), logs and
+counts what it did, and returns the event with ``response`` filled. The handlers in
 ``functions/`` only parse, call one of these, and return ``to_dict()``.
+
+What a round is, the same for every method (:mod:`custom_auth.methods`):
+
+- With one method enabled, the first round is that method's. With several, it is a choice
+  (``SIGN_IN_METHOD=SELECT``): the public parameters list the methods this user can use
+  (``SIGN_IN_METHODS``, a JSON list), nothing is sent, and the client answers with the name
+  of one (the ``ANSWER``, or ``ClientMetadata.signInMethod``). Verify records the choice under
+  the sign-in's random id, and the next Create reads it: Create cannot rely on seeing the
+  client's metadata (``shared/COGNITO_CONTRACT.md``).
+- Once in a sign-in, a client may answer a method's round by naming another method instead:
+  a switch (the code did not arrive: try SMS). It is recorded the same way, does not count
+  towards the lockout, and the next round is the new method's first.
+- A choice or switch that names no method, one not enabled, or one this user was not offered,
+  is a failed round like a wrong answer, counted towards the lockout and logged by name (only
+  a name custom-auth knows is logged).
 """
 
+import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from custom_auth._evolve import evolve
 from custom_auth.challenge_names import ChallengeName
-from custom_auth.code_key import CodeKey, KeyVersion
 
 # Define's function lives in custom_auth.define (its handler imports only that); it is
 # re-exported here so that all three triggers can be imported from one place.
 from custom_auth.define import define_auth_challenge, failed_define
-from custom_auth.delivery import Delivery, DeliveryError
 from custom_auth.errors import InvalidEventError
 from custom_auth.events import (
+    ChallengeResult,
     CreateAuthChallengeEvent,
     VerifyAuthChallengeResponseEvent,
 )
-from custom_auth.limits import (
-    HOUR,
-    AnswerOutcome,
-    SendPlan,
-    UserState,
-    after_answer,
-    after_send,
-    plan_send,
-)
-from custom_auth.observability import Metric, count, logger, with_response
-from custom_auth.otp import (
-    CLOCK_SKEW_SECONDS,
-    LOCKOUT_CODE_BITS,
-    CodeRecord,
-    CodeSpec,
-    InvalidCodeRecordError,
-    Verdict,
-    check_answer,
-    display_code,
-    generate_code,
-    hash_code,
-    read_private_parameters,
-)
-from custom_auth.pacing import Pacer
-from custom_auth.settings import Channel, CodeSettings, LimitSettings
+from custom_auth.limits import AnswerOutcome, after_answer
+from custom_auth.methods import REGISTRY, SELECT
+from custom_auth.methods.base import Challenge, Judgement, Limits, Methods, SignInMethod
+from custom_auth.observability import Metric, count, logger, state_unavailable, with_response
+from custom_auth.rounds import Round, parse_round
 from custom_auth.state_store import (
-    StateConflictError,
-    StateStore,
     StateUnavailableError,
-    pool_sends_key,
+    choice_key,
     state_key,
     update,
 )
+from custom_auth.verdict import Verdict
 
 __all__ = [
     "Limits",
+    "Methods",
     "UnexpectedChallengeError",
     "create_auth_challenge",
     "define_auth_challenge",
@@ -69,6 +62,10 @@ __all__ = [
 ]
 
 Clock = Callable[[], float]
+#: How long a recorded choice is kept: longer than the longest auth session (15 minutes).
+CHOICE_TTL_SECONDS = 1_200
+#: The ClientMetadata key a client names its method with.
+METHOD_METADATA_KEY = "signInMethod"
 
 
 def _now(clock: Clock | None) -> int:
@@ -80,227 +77,169 @@ class UnexpectedChallengeError(InvalidEventError):
     """Create was asked for a challenge custom-auth does not create."""
 
 
+class UnknownRoundError(InvalidEventError):
+    """A round's metadata is not Create's, or names a method this deployment lacks."""
+
+
 # --- Create ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What holds a user to the limits across sign-ins: the rules, their store, the pacer."""
-
-    settings: LimitSettings
-    store: StateStore
-    pacer: Pacer
 
 
 def create_auth_challenge(
     event: CreateAuthChallengeEvent,
     *,
-    codes: CodeSettings,
-    delivery: Delivery,
-    key: CodeKey,
+    methods: Methods,
     limits: Limits,
     clock: Clock | None = None,
 ) -> CreateAuthChallengeEvent:
-    """On a sign-in's first code round, send a code if the limits allow (else reuse the one
-    already sent, or withhold); on later rounds carry the same code.
-
-    Whatever happened, the response has the same shape; an unknown user, or one whose
-    destination may not get a message (none, unverified, a country not allowed), gets
-    nothing sent and a code that cannot match.
-    """
+    """The next round: a choice, a method's first round (which may send), or a later one."""
     if event.challenge_name != ChallengeName.CUSTOM_CHALLENGE:
         raise UnexpectedChallengeError(
             "request.challengeName: custom-auth creates CUSTOM_CHALLENGE only, "
             f"not {event.challenge_name}"
         )
-    earlier = [e for e in event.session if e.challenge_name == ChallengeName.CUSTOM_CHALLENGE]
-    if earlier:
-        record = CodeRecord.from_metadata(earlier[-1].challenge_metadata)
-        logger.info(
-            "code round: the code already sent stands",
-            extra={
-                "round": len(earlier) + 1,
-                "channel": record.channel.value,
-                "destination": record.destination,
-            },
-        )
+    earlier = _rounds(event.session)
+    index = len(earlier)
+    now = _now(clock)
+    offered = methods.offered(event.user_attributes, user_not_found=event.user_not_found)
+    switched = False
+    if not earlier:
+        sign_in = secrets.token_urlsafe(16)
+        if len(methods) > 1:
+            return _select(event, sign_in, index, offered)
+        method = methods.enabled[0]
+        challenge = method.start(event, limits, now)
     else:
-        record = _first_round(event, codes, delivery, key.current(), limits, _now(clock))
-    count(Metric.CHALLENGES_CREATED)
-    return event.respond(
-        public_challenge_parameters=record.public_parameters(),
-        private_challenge_parameters=record.private_parameters(),
-        challenge_metadata=record.to_metadata(),
-    )
-
-
-def _unmatchable(
-    channel: Channel, destination: str, issued_at: int, spec: CodeSpec, key: KeyVersion
-) -> CodeRecord:
-    # No code went out, so no answer may ever match: a random value, not a code's hash. The
-    # record has every field a real one has.
-    return CodeRecord(
-        code_hash=secrets.token_urlsafe(32),
-        issued_at=issued_at,
-        channel=channel,
-        destination=destination,
-        spec=spec,
-        key_version=key.version_id,
-    )
-
-
-def _first_round(
-    event: CreateAuthChallengeEvent,
-    codes: CodeSettings,
-    delivery: Delivery,
-    key: KeyVersion,
-    limits: Limits,
-    now: int,
-) -> CodeRecord:
-    started = limits.pacer.start()
-    channel = delivery.channel
-    spec = CodeSpec(codes.code_format, codes.otp_length)
-    refusal = "unknown user" if event.user_not_found else delivery.refusal(event.user_attributes)
-    if refusal is not None:
-        if not event.user_not_found:
-            logger.error(
-                "cannot send a code: " + refusal,
-                extra={"attribute": delivery.attribute, "channel": channel.value},
-            )
-            no_destination = not event.user_attributes.get(delivery.attribute)
-            count(Metric.DELIVERIES_IMPOSSIBLE if no_destination else Metric.DELIVERIES_REFUSED)
-        record = _unmatchable(channel, "", now, spec, key)
-        limits.pacer.imitate(started)
-        _log_created("withhold", refusal, record)
-        return record
-
-    destination = event.user_attributes[delivery.attribute]
-    masked = delivery.mask(destination)
-    user = state_key(event.user_pool_id, event.user_name)
-    # The code to send, if any, and its record: never logged, and the code is never stored.
-    outbound: list[tuple[str, CodeRecord]] = []
-
-    def change(state: UserState) -> tuple[UserState | None, tuple[SendPlan, str, UserState]]:
-        plan, why = plan_send(
-            state,
-            now,
-            limits.settings,
-            code_ttl_seconds=codes.code_ttl_seconds,
-            channel=channel,
-        )
-        if plan is not SendPlan.SEND:
-            return None, (plan, why, state)
-        made = spec.lockout() if state.is_locked(now) else spec
-        code = generate_code(made)
-        code_hash = hash_code(
-            key.secret,
-            code,
-            user_pool_id=event.user_pool_id,
-            user_name=event.user_name,
-            issued_at=now,
-        )
-        sent = CodeRecord(
-            code_hash=code_hash,
-            issued_at=now,
-            channel=channel,
-            destination=masked,
-            spec=made,
-            key_version=key.version_id,
-        )
-        outbound[:] = [(code, sent)]
-        return after_send(state, sent, now), (plan, why, state)
-
-    try:
-        plan, why, before = update(
-            limits.store, user, now, change, code_ttl_seconds=codes.code_ttl_seconds
-        )
-    except StateUnavailableError as error:
-        _state_unavailable("no code is sent", error)
-        raise
-    if plan is SendPlan.SEND:
-        try:
-            allowed = _pool_allows_a_send(event, limits, now)
-        except StateUnavailableError as error:
-            # The send is recorded but will not happen: take it back, so the next sign-in
-            # does not reuse a code nobody received.
-            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
-            _state_unavailable("no code is sent", error)
-            raise
-        if not allowed:
-            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
-            plan, why = SendPlan.WITHHOLD, "the pool's hourly cap is reached"
-
-    chosen: CodeRecord | None
-    if plan is SendPlan.SEND:
-        code, chosen = outbound[0]
-        lockout = chosen.spec != spec
-        try:
-            delivery.send(
-                destination, display_code(code, chosen.spec), codes.code_ttl_seconds,
-                lockout=lockout,
-            )  # fmt: skip
-        except DeliveryError:
-            _forget_send(limits.store, user, before, codes.code_ttl_seconds)
-            raise
-        limits.pacer.full(started)
-        count(Metric.CODES_SENT)
-        if lockout:
-            count(Metric.LOCKOUT_CODES_SENT)
-    else:
-        limits.pacer.imitate(started)
-        count(Metric.CODES_REUSED if plan is SendPlan.REUSE else Metric.CODES_WITHHELD)
-        chosen = before.code if plan is SendPlan.REUSE else None
-    record = chosen if chosen is not None else _unmatchable(channel, masked, now, spec, key)
-    _log_created(plan.value, why, record)
-    return record
-
-
-def _pool_allows_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: int) -> bool:
-    """Count one message against the pool's hourly cap, if it is not reached."""
-    allowed = limits.store.count_send(
-        pool_sends_key(event.user_pool_id, now),
-        limits.settings.pool_max_sends_per_hour,
-        expires_at=(now // HOUR + 2) * HOUR,
-    )
-    if not allowed:
-        logger.error(
-            "the pool's hourly cap on messages is reached: no code is sent",
-            extra={"cap": limits.settings.pool_max_sends_per_hour},
-        )
-        count(Metric.POOL_SEND_CAP_REACHED)
-    return allowed
-
-
-def _log_created(plan: str, why: str, record: CodeRecord) -> None:
+        entry, last = earlier[-1]
+        sign_in = last.sign_in
+        if last.method == SELECT:
+            if len(methods) == 1:
+                raise UnknownRoundError("challengeMetadata: a choice, with one method enabled")
+            if entry.challenge_result is not True:
+                return _select(event, sign_in, index, offered)  # the choice was refused
+            method = _chosen(event, limits, methods, sign_in, index - 1, now)
+            challenge = method.start(event, limits, now)
+        else:
+            method = _method(methods, last.method)
+            target = None
+            may_switch = len(methods) > 1 and not any(r.switched for _, r in earlier)
+            if may_switch and entry.challenge_result is False:
+                target = _recorded(event, limits, sign_in, index - 1, now)
+            if target is not None:
+                method, switched = _method(methods, target), True
+                challenge = method.start(event, limits, now)
+            else:
+                challenge = method.carry(last.body)
     logger.info(
-        "code challenge created",
-        extra={
-            "round": 1,
-            "plan": plan,
-            "why": why,
-            "channel": record.channel.value,
-            "destination": record.destination,
-        },
+        "challenge created",
+        extra={"round": index + 1, "method": method.name, "switched": switched, **challenge.log},
     )
+    count(Metric.CHALLENGES_CREATED)
+    may_switch_next = len(methods) > 1 and not switched and not _switched_before(earlier)
+    return _respond(event, method.name, challenge, sign_in, index, offered, switched, methods,
+                    may_switch_next)  # fmt: skip
 
 
-def _forget_send(store: StateStore, user: str, before: UserState, code_ttl_seconds: int) -> None:
-    """The message was not sent: put back the state from before it, so a retry can send."""
-    restored = evolve(before, version=before.version + 1)
-    try:
-        store.save(user, restored, restored.expires_at(code_ttl_seconds))
-    except (StateConflictError, StateUnavailableError) as error:
-        logger.warning(
-            "a send that failed stays counted: the next one waits for the cooldown",
-            extra={"error": str(error)},
+def _rounds(session: tuple[ChallengeResult, ...]) -> list[tuple[ChallengeResult, Round]]:
+    rounds = []
+    for entry in session:
+        if entry.challenge_name != ChallengeName.CUSTOM_CHALLENGE:
+            continue
+        described = parse_round(entry.challenge_metadata)
+        if described is None:
+            raise UnknownRoundError("challengeMetadata: not a round custom-auth created")
+        rounds.append((entry, described))
+    return rounds
+
+
+def _switched_before(earlier: list[tuple[ChallengeResult, Round]]) -> bool:
+    return any(described.switched for _, described in earlier)
+
+
+def _method(methods: Methods, name: str) -> SignInMethod:
+    method = methods.named(name)
+    if method is None:
+        raise UnknownRoundError(
+            f"challengeMetadata: a round of a method not enabled ({_loggable(name)})"
         )
+    return method
 
 
-def _state_unavailable(consequence: str, error: StateUnavailableError) -> None:
-    logger.error(
-        f"the user's sign-in state is unavailable: {consequence}", extra={"error": str(error)}
+def _recorded(
+    event: CreateAuthChallengeEvent, limits: Limits, sign_in: str, index: int, now: int
+) -> str | None:
+    try:
+        return limits.store.read_choice(choice_key(event.user_pool_id, sign_in, index), now)
+    except StateUnavailableError as error:
+        state_unavailable("the choice of method cannot be read", error)
+        raise
+
+
+def _chosen(
+    event: CreateAuthChallengeEvent,
+    limits: Limits,
+    methods: Methods,
+    sign_in: str,
+    index: int,
+    now: int,
+) -> SignInMethod:
+    chosen = _recorded(event, limits, sign_in, index, now)
+    if chosen is None:
+        # Verify answers True for a choice only once it is recorded: it has expired, or the
+        # table lost it. Fail closed: no challenge.
+        raise UnknownRoundError("the method chosen in the round before is not recorded")
+    return _method(methods, chosen)
+
+
+def _select(
+    event: CreateAuthChallengeEvent, sign_in: str, index: int, offered: tuple[str, ...]
+) -> CreateAuthChallengeEvent:
+    logger.info("choice of method presented", extra={"round": index + 1, "offered": offered})
+    count(Metric.CHALLENGES_CREATED)
+    public = {"SIGN_IN_METHOD": SELECT, "SIGN_IN_METHODS": _json_list(offered)}
+    private = _private(SELECT, sign_in, index, offered, may_switch=False)
+    return event.respond(
+        public_challenge_parameters=public,
+        private_challenge_parameters=private,
+        challenge_metadata=Round(SELECT, False, sign_in, "").to_metadata(),
     )
-    count(Metric.STATE_UNAVAILABLE)
+
+
+def _respond(
+    event: CreateAuthChallengeEvent,
+    name: str,
+    challenge: Challenge,
+    sign_in: str,
+    index: int,
+    offered: tuple[str, ...],
+    switched: bool,
+    methods: Methods,
+    may_switch: bool,
+) -> CreateAuthChallengeEvent:
+    public = {**challenge.public, "SIGN_IN_METHOD": name}
+    if len(methods) > 1:
+        public["SIGN_IN_METHODS"] = _json_list(offered)
+    private = {**challenge.private, **_private(name, sign_in, index, offered, may_switch)}
+    return event.respond(
+        public_challenge_parameters=public,
+        private_challenge_parameters=private,
+        challenge_metadata=Round(name, switched, sign_in, challenge.body).to_metadata(),
+    )
+
+
+def _json_list(names: tuple[str, ...]) -> str:
+    return json.dumps(list(names), separators=(",", ":"))
+
+
+def _private(
+    name: str, sign_in: str, index: int, offered: tuple[str, ...], may_switch: bool
+) -> dict[str, str]:
+    return {
+        "signInMethod": name,
+        "signIn": sign_in,
+        "round": str(index),
+        "offered": ",".join(offered),
+        "maySwitch": "1" if may_switch else "0",
+    }
 
 
 # --- Verify ---------------------------------------------------------------------------------
@@ -309,39 +248,112 @@ def _state_unavailable(consequence: str, error: StateUnavailableError) -> None:
 def verify_auth_challenge_response(
     event: VerifyAuthChallengeResponseEvent,
     *,
-    codes: CodeSettings,
-    key: CodeKey,
+    methods: Methods,
     limits: Limits,
     clock: Clock | None = None,
 ) -> VerifyAuthChallengeResponseEvent:
-    """Judge the answer: right only for the unexpired, unused code, compared in constant time,
-    and only while the user is not locked out (or with a lockout code). Every answer but the
+    """Judge the answer. A choice is right once recorded; a switch is recorded and not right;
+    a method's answer is the method's to judge, and the limits' to accept: only while the
+    user is not locked out (or with a secret too strong to guess). Every answer but an
     accepted one counts towards the lockout; if the state cannot be read or written, no
     answer is right."""
     now = _now(clock)
     started = limits.pacer.start()
-    code_hash: str | None = None
-    issued_at = 0
-    spec = CodeSpec(codes.code_format, codes.otp_length)
-    try:
-        private = read_private_parameters(event.private_challenge_parameters)
-        code_hash, issued_at = private.code_hash, private.issued_at
-        spec = private.spec or spec
-        verdict = check_answer(
-            event.challenge_answer,
-            code_hash=code_hash,
-            issued_at=issued_at,
-            key=key.for_code(private.key_version, issued_at),
-            spec=spec,
-            ttl_seconds=codes.code_ttl_seconds,
-            now=now,
-            user_pool_id=event.user_pool_id,
-            user_name=event.user_name,
-        )
-    except InvalidCodeRecordError as error:
-        logger.error("cannot check the answer", extra={"error": str(error)})
-        verdict = Verdict.MALFORMED
+    private = event.private_challenge_parameters
+    name = private.get("signInMethod")
+    offered = tuple(filter(None, private.get("offered", "").split(",")))
+    requested = _requested(event, choosing=name == SELECT)
 
+    if name == SELECT:
+        valid = requested is not None and requested in offered and methods.named(requested)
+        if valid and requested is not None and _record(event, limits, requested, now):
+            count(Metric.METHODS_CHOSEN)
+            logger.info("method chosen", extra={"method": requested})
+            return event.respond(answer_correct=True)
+        return _refused_choice(event, limits, requested, now, started, "choice")
+
+    method = methods.named(name)
+    if method is None:
+        logger.error("cannot check the answer", extra={"error": "not a round Create made"})
+        return _judged(event, limits, Judgement(Verdict.MALFORMED), now, started, method=None)
+    if requested is not None and requested != method.name:
+        allowed = private.get("maySwitch") == "1" and requested in offered
+        if allowed and methods.named(requested) and _record(event, limits, requested, now):
+            count(Metric.METHODS_SWITCHED)
+            logger.info("method switch asked", extra={"from": method.name, "to": requested})
+            return event.respond(answer_correct=False)
+        return _refused_choice(event, limits, requested, now, started, "switch")
+    return _judged(event, limits, method.judge(event, now), now, started, method=method)
+
+
+def _requested(event: VerifyAuthChallengeResponseEvent, *, choosing: bool) -> str | None:
+    """The method the client names, if it names one: ``ClientMetadata.signInMethod``, or an
+    answer that is a method's name (no code is one); in a choice, whatever was answered. When
+    both name a method they must agree."""
+    named = event.client_metadata.get(METHOD_METADATA_KEY)
+    answer = event.challenge_answer.strip()
+    answered = answer if answer in REGISTRY else None
+    if named is not None and answered is not None and named != answered:
+        return _CONFLICTING
+    if named is not None:
+        return named
+    return answer if choosing else answered
+
+
+# Two different names: refused like a name no method has.
+_CONFLICTING = "\0two different names"
+
+
+def _loggable(name: str | None) -> str:
+    # Names come from the client: only one custom-auth knows is logged (an answer could be a
+    # code typed in the wrong place).
+    if name is None:
+        return "none"
+    if name == _CONFLICTING:
+        return "two different names"
+    return name if name in REGISTRY or name == SELECT else "not a method name"
+
+
+def _record(event: VerifyAuthChallengeResponseEvent, limits: Limits, method: str, now: int) -> bool:
+    private = event.private_challenge_parameters
+    sign_in, index = private.get("signIn", ""), private.get("round", "")
+    if not sign_in or not index.isdigit():
+        return False
+    try:
+        return limits.store.record_choice(
+            choice_key(event.user_pool_id, sign_in, int(index)),
+            method,
+            now + CHOICE_TTL_SECONDS,
+        )
+    except StateUnavailableError as error:
+        state_unavailable("the choice is refused", error)
+        return False
+
+
+def _refused_choice(
+    event: VerifyAuthChallengeResponseEvent,
+    limits: Limits,
+    requested: str | None,
+    now: int,
+    started: float,
+    what: str,
+) -> VerifyAuthChallengeResponseEvent:
+    logger.warning(f"{what} of method refused", extra={"method": _loggable(requested)})
+    count(Metric.CHOICES_REFUSED)
+    return _judged(event, limits, Judgement(Verdict.WRONG), now, started, method=None)
+
+
+def _judged(
+    event: VerifyAuthChallengeResponseEvent,
+    limits: Limits,
+    judgement: Judgement,
+    now: int,
+    started: float,
+    *,
+    method: SignInMethod | None,
+) -> VerifyAuthChallengeResponseEvent:
+    """Apply the limits to a judged answer: the lockout, single use, the pacer."""
+    unguessable = judgement.unguessable or (method is not None and not method.limits.guessable)
     outcome: AnswerOutcome | None = None
     if event.user_not_found:
         limits.pacer.imitate(started)  # no state for unknown users; as slow as a known one
@@ -353,17 +365,17 @@ def verify_auth_challenge_response(
                 now,
                 lambda state: after_answer(
                     state,
-                    right=verdict is Verdict.RIGHT,
-                    code_hash=code_hash,
-                    code_expires_at=issued_at + codes.code_ttl_seconds + CLOCK_SKEW_SECONDS,
+                    right=judgement.verdict is Verdict.RIGHT,
+                    code_hash=judgement.secret_id,
+                    code_expires_at=judgement.expires_at,
                     now=now,
                     limits=limits.settings,
-                    lockout_code=spec.bits >= LOCKOUT_CODE_BITS,
+                    unguessable=unguessable,
                 ),
-                code_ttl_seconds=codes.code_ttl_seconds,
+                code_ttl_seconds=limits.settings.code_ttl_seconds,
             )
         except StateUnavailableError as error:
-            _state_unavailable("the answer is refused", error)
+            state_unavailable("the answer is refused", error)
         # A failed path (timeouts, retries) must not teach the pacer how long a sign-in takes.
         if outcome is AnswerOutcome.REFUSED_LOCKED:
             limits.pacer.imitate(started)
@@ -377,7 +389,8 @@ def verify_auth_challenge_response(
     logger.info(
         "answer checked",
         extra={
-            "verdict": verdict.value,
+            "method": method.name if method is not None else None,
+            "verdict": judgement.verdict.value,
             "outcome": outcome.value if outcome else None,
             "answer_correct": right,
         },

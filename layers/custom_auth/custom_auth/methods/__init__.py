@@ -1,0 +1,36 @@
+"""The sign-in methods: one module each, registered here by the name Cognito's clients use.
+
+A deployment enables some of them (``SIGN_IN_METHODS``, such as ``EMAIL_OTP,SMS_OTP``); a
+trigger imports the modules of the enabled ones only, when it starts. This module itself
+imports nothing but the standard library, so Define, which needs the names and nothing else,
+stays cheap to start.
+
+Adding a method: write ``custom_auth/methods/<name>.py`` with a ``build(env)`` that returns a
+:class:`~custom_auth.methods.base.SignInMethod`, and add its name here.
+"""
+
+import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from custom_auth.methods.base import Methods
+
+#: Every method custom-auth has, by name, and the module that builds it.
+REGISTRY: Mapping[str, str] = {
+    "EMAIL_OTP": "custom_auth.methods.email_otp",
+    "SMS_OTP": "custom_auth.methods.sms_otp",
+}
+
+#: What the first round of a sign-in with several methods is called in the public parameters
+#: (``SIGN_IN_METHOD``) and in its metadata; never a method's name.
+SELECT = "SELECT"
+
+
+def build(names: tuple[str, ...], env: Mapping[str, str]) -> "Methods":
+    """The enabled methods, in the order ``SIGN_IN_METHODS`` lists them, each built from the
+    environment (a method checks its own variables, and a bad one stops the function). Only
+    their modules are imported."""
+    from custom_auth.methods.base import Methods
+
+    return Methods(tuple(importlib.import_module(REGISTRY[name]).build(env) for name in names))

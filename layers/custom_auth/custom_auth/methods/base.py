@@ -1,0 +1,139 @@
+"""The interface every sign-in method has, and what the triggers hand it.
+
+A method is a small object (:class:`SignInMethod`). It says:
+
+- what it needs from the user's attributes (:meth:`~SignInMethod.usable`): whether this user
+  can be offered it;
+- what Create presents and keeps private: :meth:`~SignInMethod.start` for its first round in a
+  sign-in (which may send a message, held to the limits), :meth:`~SignInMethod.carry` for each
+  later one (the same secret stands);
+- how Verify judges an answer (:meth:`~SignInMethod.judge`);
+- which limits apply to it (:class:`MethodLimits`): whether its secret can be guessed, which
+  decides whether its failures share the user's one guess budget and whether it can be used
+  during a lockout, and which channel its messages count against.
+
+Everything else (the rounds, choosing and switching, the attempt limits, the lockout, timing)
+is the triggers' (:mod:`custom_auth.triggers`), the same for every method.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from custom_auth.verdict import Verdict
+
+if TYPE_CHECKING:
+    from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
+    from custom_auth.pacing import Pacer
+    from custom_auth.settings import LimitSettings
+    from custom_auth.state_store import StateStore
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What holds a user to the limits across sign-ins: the rules, their store, the pacer."""
+
+    settings: "LimitSettings"
+    store: "StateStore"
+    pacer: "Pacer"
+
+
+@dataclass(frozen=True)
+class MethodLimits:
+    """Which of the limits apply to a method."""
+
+    #: Its secret can be guessed (a code a person types): each wrong answer counts towards the
+    #: user's lockout, shared by every guessable method, and while the user is locked out only
+    #: a secret too strong to guess is accepted. False for a proof nobody can guess (a signed
+    #: link, a passkey): such a proof signs in even during a lockout, which is the way out of
+    #: a lockout someone else caused.
+    guessable: bool
+    #: The channel whose per-user throttle (cooldown, hourly cap) and the pool's hourly cap
+    #: its messages count against; None for a method that sends nothing.
+    sends_over: str | None
+
+
+class Challenge(NamedTuple):
+    """What Create answers for one round of a method."""
+
+    #: ``publicChallengeParameters`` of the method (the triggers add the method's name).
+    public: dict[str, str]
+    #: ``privateChallengeParameters``, for Verify.
+    private: dict[str, str]
+    #: The method's record, kept in the round's ``challengeMetadata`` for the later rounds.
+    body: str
+    #: For the log line: what happened, in a few words, and never a secret.
+    log: Mapping[str, object]
+
+
+class Judgement(NamedTuple):
+    """How a method judged an answer."""
+
+    verdict: Verdict
+    #: What identifies the secret the answer was judged against (a hash, never the secret),
+    #: so that one that signed the user in cannot do it again; None when there is none.
+    secret_id: str | None = None
+    #: Until when that secret matters (when it would expire anyway).
+    expires_at: int = 0
+    #: The secret is too strong to guess: accepted during a lockout (a lockout code).
+    unguessable: bool = False
+
+
+class SignInMethod(Protocol):
+    """One way to sign in. Implementations: :mod:`custom_auth.methods.email_otp`,
+    :mod:`custom_auth.methods.sms_otp` (both :class:`~custom_auth.methods.code.CodeMethod`)."""
+
+    #: The name clients choose it by, as ``SIGN_IN_METHODS`` lists it (``EMAIL_OTP``).
+    name: str
+    limits: MethodLimits
+
+    def usable(self, attributes: Mapping[str, str]) -> bool:
+        """Whether a user with these attributes can be offered the method (it has what the
+        method needs, such as a phone number). Whether a message may actually go there is
+        :meth:`start`'s business, and looks the same to the caller either way."""
+        ...
+
+    def start(self, event: "CreateAuthChallengeEvent", limits: Limits, now: int) -> Challenge:
+        """The method's first round in this sign-in: send what it sends (within the limits),
+        and what Create answers. An unknown user gets the same shape and nothing sent."""
+        ...
+
+    def carry(self, body: str) -> Challenge:
+        """A later round of the method in the same sign-in, from the record of the one before."""
+        ...
+
+    def judge(self, event: "VerifyAuthChallengeResponseEvent", now: int) -> Judgement:
+        """Judge ``event.challenge_answer`` against what :meth:`start` kept private."""
+        ...
+
+
+class Methods:
+    """The enabled methods of a deployment, in the order they are offered."""
+
+    def __init__(self, enabled: "tuple[SignInMethod, ...]") -> None:
+        if not enabled:
+            raise ValueError("at least one sign-in method must be enabled")
+        self.enabled = enabled
+        self.names = tuple(method.name for method in enabled)
+        self._by_name = {method.name: method for method in enabled}
+
+    def __len__(self) -> int:
+        return len(self.enabled)
+
+    def __repr__(self) -> str:
+        return f"Methods({', '.join(self.names)})"
+
+    def named(self, name: str | None) -> "SignInMethod | None":
+        """The enabled method called ``name``, if any."""
+        return self._by_name.get(name) if name is not None else None
+
+    def offered(self, attributes: Mapping[str, str], *, user_not_found: bool) -> tuple[str, ...]:
+        """The methods a user can choose from: those whose needs the attributes meet.
+
+        An unknown user is offered every enabled method, as a user who has all they need is;
+        so is a user who meets no method's needs (nothing can be sent to them either way, and a
+        shorter list would set them apart)."""
+        if user_not_found:
+            return self.names
+        usable = tuple(method.name for method in self.enabled if method.usable(attributes))
+        return usable or self.names

@@ -1,0 +1,252 @@
+"""A one-time code sent over a channel: what EMAIL_OTP and SMS_OTP are (one object each).
+
+On its first round in a sign-in the method sends a code if the limits allow (else reuses the
+one already sent over the same channel, or withholds); on later rounds the same code stands.
+Whatever happened, the answer has the same shape; an unknown user, or one whose destination
+may not get a message (none, unverified, a country not allowed), gets nothing sent and a code
+that cannot match. The code's keyed hash travels in the round's metadata and private
+parameters (:class:`~custom_auth.otp.CodeRecord`); the plain code is never stored.
+"""
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from custom_auth._evolve import evolve
+from custom_auth.code_key import CodeKey, KeyVersion
+from custom_auth.delivery import Delivery, DeliveryError
+from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
+from custom_auth.limits import HOUR, SendPlan, UserState, after_send, plan_send
+from custom_auth.methods.base import Challenge, Judgement, Limits, MethodLimits
+from custom_auth.observability import Metric, count, logger, state_unavailable
+from custom_auth.otp import (
+    CLOCK_SKEW_SECONDS,
+    LOCKOUT_CODE_BITS,
+    CodeRecord,
+    CodeSpec,
+    InvalidCodeRecordError,
+    check_answer,
+    display_code,
+    generate_code,
+    hash_code,
+    read_private_parameters,
+)
+from custom_auth.settings import CodeSettings
+from custom_auth.state_store import (
+    StateConflictError,
+    StateStore,
+    StateUnavailableError,
+    pool_sends_key,
+    state_key,
+    update,
+)
+from custom_auth.verdict import Verdict
+
+_KEYS: dict[str, CodeKey] = {}
+
+
+def shared_key(secret_id: str) -> CodeKey:
+    """One :class:`CodeKey` per secret in a process, whichever code methods use it."""
+    if secret_id not in _KEYS:
+        _KEYS[secret_id] = CodeKey(secret_id)
+    return _KEYS[secret_id]
+
+
+class CodeMethod:
+    """A code of ``codes``' shape, sent by ``delivery``, hashed under ``key``."""
+
+    def __init__(self, name: str, codes: CodeSettings, delivery: Delivery, key: CodeKey) -> None:
+        self.name = name
+        self.codes = codes
+        self.delivery = delivery
+        self.key = key
+        self.spec = CodeSpec(codes.code_format, codes.otp_length)
+        self.limits = MethodLimits(guessable=True, sends_over=str(delivery.channel))
+
+    def __repr__(self) -> str:
+        return f"CodeMethod({self.name}, {self.spec}, over {self.delivery.channel})"
+
+    def usable(self, attributes: Mapping[str, str]) -> bool:
+        """The user has the attribute the code goes to (``email``, ``phone_number``)."""
+        return bool(attributes.get(self.delivery.attribute))
+
+    def start(self, event: CreateAuthChallengeEvent, limits: Limits, now: int) -> Challenge:
+        """Send a code if the limits allow, else reuse or withhold (see the module)."""
+        record, log = self._first_round(event, limits, now)
+        return _challenge(record, log)
+
+    def carry(self, body: str) -> Challenge:
+        """The code already sent stands."""
+        record = CodeRecord.from_metadata(body)
+        return _challenge(record, {"plan": "carry", "why": "the code already sent stands"})
+
+    def judge(self, event: VerifyAuthChallengeResponseEvent, now: int) -> Judgement:
+        """Right only for the unexpired code, compared in constant time."""
+        code_hash: str | None = None
+        issued_at = 0
+        spec = self.spec
+        try:
+            private = read_private_parameters(event.private_challenge_parameters)
+            code_hash, issued_at = private.code_hash, private.issued_at
+            spec = private.spec or spec
+            verdict = check_answer(
+                event.challenge_answer,
+                code_hash=code_hash,
+                issued_at=issued_at,
+                key=self.key.for_code(private.key_version, issued_at),
+                spec=spec,
+                ttl_seconds=self.codes.code_ttl_seconds,
+                now=now,
+                user_pool_id=event.user_pool_id,
+                user_name=event.user_name,
+            )
+        except InvalidCodeRecordError as error:
+            logger.error("cannot check the answer", extra={"error": str(error)})
+            verdict = Verdict.MALFORMED
+        return Judgement(
+            verdict=verdict,
+            secret_id=code_hash,
+            expires_at=issued_at + self.codes.code_ttl_seconds + CLOCK_SKEW_SECONDS,
+            unguessable=spec.bits >= LOCKOUT_CODE_BITS,
+        )
+
+    # --- the first round ------------------------------------------------------------------
+
+    def _unmatchable(self, destination: str, issued_at: int, key: KeyVersion) -> CodeRecord:
+        # No code went out, so no answer may ever match: a random value, not a code's hash.
+        # The record has every field a real one has.
+        return CodeRecord(
+            code_hash=secrets.token_urlsafe(32),
+            issued_at=issued_at,
+            channel=self.delivery.channel,
+            destination=destination,
+            spec=self.spec,
+            key_version=key.version_id,
+        )
+
+    def _first_round(
+        self, event: CreateAuthChallengeEvent, limits: Limits, now: int
+    ) -> tuple[CodeRecord, dict[str, Any]]:
+        delivery, spec, ttl = self.delivery, self.spec, self.codes.code_ttl_seconds
+        key = self.key.current()
+        channel = str(delivery.channel)
+        started = limits.pacer.start()
+        attributes = event.user_attributes
+        refusal = "unknown user" if event.user_not_found else delivery.refusal(attributes)
+        if refusal is not None:
+            if not event.user_not_found:
+                logger.error(
+                    "cannot send a code: " + refusal,
+                    extra={"attribute": delivery.attribute, "channel": channel},
+                )
+                missing = not event.user_attributes.get(delivery.attribute)
+                count(Metric.DELIVERIES_IMPOSSIBLE if missing else Metric.DELIVERIES_REFUSED)
+            limits.pacer.imitate(started)
+            return self._unmatchable("", now, key), {"plan": "withhold", "why": refusal}
+
+        destination = event.user_attributes[delivery.attribute]
+        masked = delivery.mask(destination)
+        user = state_key(event.user_pool_id, event.user_name)
+        # The code to send, if any, and its record: never logged, and the code is never stored.
+        outbound: list[tuple[str, CodeRecord]] = []
+
+        def change(state: UserState) -> tuple[UserState | None, tuple[SendPlan, str, UserState]]:
+            plan, why = plan_send(
+                state, now, limits.settings, code_ttl_seconds=ttl, channel=channel
+            )
+            if plan is not SendPlan.SEND:
+                return None, (plan, why, state)
+            made = spec.lockout() if state.is_locked(now) else spec
+            code = generate_code(made)
+            code_hash = hash_code(
+                key.secret,
+                code,
+                user_pool_id=event.user_pool_id,
+                user_name=event.user_name,
+                issued_at=now,
+            )
+            sent = CodeRecord(
+                code_hash=code_hash,
+                issued_at=now,
+                channel=delivery.channel,
+                destination=masked,
+                spec=made,
+                key_version=key.version_id,
+            )
+            outbound[:] = [(code, sent)]
+            return after_send(state, sent, now), (plan, why, state)
+
+        try:
+            plan, why, before = update(limits.store, user, now, change, code_ttl_seconds=ttl)
+        except StateUnavailableError as error:
+            state_unavailable("no code is sent", error)
+            raise
+        if plan is SendPlan.SEND:
+            try:
+                allowed = _pool_allows_a_send(event, limits, now)
+            except StateUnavailableError as error:
+                # The send is recorded but will not happen: take it back, so the next sign-in
+                # does not reuse a code nobody received.
+                _forget_send(limits.store, user, before, ttl)
+                state_unavailable("no code is sent", error)
+                raise
+            if not allowed:
+                _forget_send(limits.store, user, before, ttl)
+                plan, why = SendPlan.WITHHOLD, "the pool's hourly cap is reached"
+
+        chosen: CodeRecord | None
+        if plan is SendPlan.SEND:
+            code, chosen = outbound[0]
+            lockout = chosen.spec != spec
+            try:
+                delivery.send(destination, display_code(code, chosen.spec), ttl, lockout=lockout)
+            except DeliveryError:
+                _forget_send(limits.store, user, before, ttl)
+                raise
+            limits.pacer.full(started)
+            count(Metric.CODES_SENT)
+            if lockout:
+                count(Metric.LOCKOUT_CODES_SENT)
+        else:
+            limits.pacer.imitate(started)
+            count(Metric.CODES_REUSED if plan is SendPlan.REUSE else Metric.CODES_WITHHELD)
+            chosen = before.code_for(channel) if plan is SendPlan.REUSE else None
+        record = chosen if chosen is not None else self._unmatchable(masked, now, key)
+        return record, {"plan": plan.value, "why": why}
+
+
+def _challenge(record: CodeRecord, log: Mapping[str, Any]) -> Challenge:
+    return Challenge(
+        public=record.public_parameters(),
+        private=record.private_parameters(),
+        body=record.to_metadata(),
+        log={**log, "channel": record.channel.value, "destination": record.destination},
+    )
+
+
+def _pool_allows_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: int) -> bool:
+    """Count one message against the pool's hourly cap, if it is not reached."""
+    allowed = limits.store.count_send(
+        pool_sends_key(event.user_pool_id, now),
+        limits.settings.pool_max_sends_per_hour,
+        expires_at=(now // HOUR + 2) * HOUR,
+    )
+    if not allowed:
+        logger.error(
+            "the pool's hourly cap on messages is reached: no code is sent",
+            extra={"cap": limits.settings.pool_max_sends_per_hour},
+        )
+        count(Metric.POOL_SEND_CAP_REACHED)
+    return allowed
+
+
+def _forget_send(store: StateStore, user: str, before: UserState, code_ttl_seconds: int) -> None:
+    """The message was not sent: put back the state from before it, so a retry can send."""
+    restored = evolve(before, version=before.version + 1)
+    try:
+        store.save(user, restored, restored.expires_at(code_ttl_seconds))
+    except (StateConflictError, StateUnavailableError) as error:
+        logger.warning(
+            "a send that failed stays counted: the next one waits for the cooldown",
+            extra={"error": str(error)},
+        )
