@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from custom_auth.state_store import pool_sends_key
+from custom_auth.state_store import choice_key, pool_sends_key
 from custom_auth_local.cli import parse_overrides
 from custom_auth_local.template import Template, TemplateError, load_yaml
 from tests.triggers import ROOT
@@ -24,8 +24,12 @@ FUNCTIONS = {
 }
 #: The one function that is not a trigger: Secrets Manager invokes it to rotate the code key.
 ROTATION = "RotateCodeKeyFunction"
-#: The SMS channel, deployable: a country list is required with it.
-SMS = {"OtpChannel": "sms", "SenderEmail": "", "SmsAllowedCountryCodes": "1,44"}
+#: Codes by SMS alone, deployable: a country list is required with it.
+SMS = {"SignInMethods": "SMS_OTP", "SenderEmail": "", "SmsAllowedCountryCodes": "1,44"}
+#: Both methods, deployable: a sender (SENDER) and a country list.
+BOTH = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes": "1,44"}
+#: Each list of methods that changes the template: one method, and both in either order.
+METHOD_LISTS = ("EMAIL_OTP", "SMS_OTP", "EMAIL_OTP,SMS_OTP", "SMS_OTP,EMAIL_OTP")
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:CodeKeySecret"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:custom-auth-alarms"
@@ -33,6 +37,11 @@ TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:custom-auth-alarms"
 
 def load(**overrides: str) -> Template:
     return Template.load(ROOT / "template.yaml", {**SENDER, **overrides})
+
+
+def methods(listed: str) -> Template:
+    """The template deployed with the methods ``listed`` (and what each needs)."""
+    return load(SignInMethods=listed, SmsAllowedCountryCodes="1,44" if "SMS_OTP" in listed else "")
 
 
 def statements(template: Template, function: str) -> list[dict[str, Any]]:
@@ -137,6 +146,9 @@ def test_each_function_may_do_only_what_it_needs() -> None:
         "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#pool-sends#*"]}},
     }
     assert pool_sends_key("us-east-1_X", 0).startswith("#pool-sends#")
+    # The choice of method Verify records (PutItem, attribute_not_exists) and Create reads
+    # (GetItem) is an item of the same table: ReadAndWriteUserStateOnly covers it.
+    assert choice_key("us-east-1_X", "sign-in", 0).startswith("#choice#")
     email, sms = load(), load(**SMS)
     assert statements(email, "DefineAuthChallengeFunction") == []
     assert statements(email, "VerifyAuthChallengeResponseFunction") == [secret_read, state]
@@ -180,6 +192,76 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     ]
 
 
+@pytest.mark.parametrize("listed", METHOD_LISTS)
+def test_create_may_send_by_email_and_sms_only_for_the_methods_listed(listed: str) -> None:
+    template = methods(listed)
+    sids = {
+        statement.get("Sid") for statement in statements(template, "CreateAuthChallengeFunction")
+    }
+    assert ("SendCodesFromTheSenderOnly" in sids) is ("EMAIL_OTP" in listed)
+    assert ("SendCodesBySmsOnlyNotToTopics" in sids) is ("SMS_OTP" in listed)
+    conditions = (
+        template.resolver.condition("EmailChannel"),
+        template.resolver.condition("SmsChannel"),
+    )
+    assert conditions == ("EMAIL_OTP" in listed, "SMS_OTP" in listed)
+    # Verify builds the same methods but sends nothing, whatever is listed.
+    for function in ("DefineAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        granted = json.dumps(statements(template, function))
+        assert "ses:" not in granted and "sns:" not in granted
+
+
+def test_the_conditions_tell_each_method_from_the_others() -> None:
+    # EmailChannel and SmsChannel look for a name inside the joined list (Conditions have no
+    # Fn::Contains): that holds only while no method's name is part of another's.
+    names = [
+        str(name)
+        for name in load_yaml(ROOT / "template.yaml")["Parameters"]["SignInMethods"][
+            "AllowedValues"
+        ]
+    ]
+    assert all(a == b or a not in b for a in names for b in names)
+    assert names == ["EMAIL_OTP", "SMS_OTP"]
+
+
+@pytest.mark.parametrize("listed", METHOD_LISTS)
+def test_users_sign_in_with_the_attribute_of_the_first_method(listed: str) -> None:
+    pool = methods(listed).properties("UserPool", "UsernameAttributes", "AccountRecoverySetting")
+    phone = listed.startswith("SMS_OTP")
+    assert pool["UsernameAttributes"] == (["phone_number"] if phone else ["email"])
+    assert pool["AccountRecoverySetting"] == {
+        "RecoveryMechanisms": [
+            {"Name": "verified_phone_number" if phone else "verified_email", "Priority": 1}
+        ]
+    }
+
+
+@pytest.mark.parametrize("listed", [*METHOD_LISTS, " EMAIL_OTP , SMS_OTP "])
+def test_every_trigger_gets_the_methods_in_their_order(listed: str) -> None:
+    template = methods(listed)
+    expected = ",".join(part.strip() for part in listed.split(","))  # items trimmed
+    for function in FUNCTIONS.values():
+        assert template.function(function).environment["SIGN_IN_METHODS"] == expected
+    assert "SIGN_IN_METHODS" not in template.function(ROTATION).environment
+    # Verify builds the methods as Create does, each checking its own settings.
+    create = template.function("CreateAuthChallengeFunction").environment
+    verify = template.function("VerifyAuthChallengeResponseFunction").environment
+    for variable in ("SENDER_EMAIL", "SMS_ALLOWED_COUNTRY_CODES"):
+        assert verify[variable] == create[variable]
+    assert not {"OTP_CHANNEL", "SENDER_EMAIL"} & set(
+        template.function("DefineAuthChallengeFunction").environment
+    )
+
+
+def test_the_methods_default_to_email_codes_alone() -> None:
+    template = load()
+    assert template.parameters["SignInMethods"] == "EMAIL_OTP"
+    assert template.function("DefineAuthChallengeFunction").environment["SIGN_IN_METHODS"] == (
+        "EMAIL_OTP"
+    )
+    assert not any("OTP_CHANNEL" in spec.environment for spec in template.functions().values())
+
+
 def test_snapstart_is_opt_in_on_the_published_versions() -> None:
     off = load().properties("CreateAuthChallengeFunction", "SnapStart", "AutoPublishAlias")
     on = load(EnableSnapStart="true").properties(
@@ -213,7 +295,7 @@ def test_environment_follows_the_parameters() -> None:
         AuthFlow="password+otp",
         MaxAttempts="5",
         OtpLength="8",
-        OtpChannel="sms",
+        SignInMethods="SMS_OTP",
         SmsAllowedCountryCodes="1",
         LogLevel="DEBUG",
     )
@@ -222,9 +304,9 @@ def test_environment_follows_the_parameters() -> None:
     assert functions["DefineAuthChallengeFunction"].environment["MAX_ATTEMPTS"] == "5"
     assert "CODE_KEY_SECRET_ID" not in functions["DefineAuthChallengeFunction"].environment
     create = functions["CreateAuthChallengeFunction"].environment
-    assert (create["OTP_LENGTH"], create["OTP_CHANNEL"], create["POWERTOOLS_LOG_LEVEL"]) == (
+    assert (create["OTP_LENGTH"], create["SIGN_IN_METHODS"], create["POWERTOOLS_LOG_LEVEL"]) == (
         "8",
-        "sms",
+        "SMS_OTP",
         "DEBUG",
     )
     assert functions["VerifyAuthChallengeResponseFunction"].environment["OTP_LENGTH"] == "8"
@@ -272,13 +354,19 @@ def test_create_gets_the_delivery_rules_and_the_pool_cap() -> None:
     assert {variable: create[variable] for variable in names.values()} == {
         names[parameter]: value for parameter, value in values.items()
     }
-    for function in ("DefineAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
-        assert not set(names.values()) & set(template.function(function).environment)
+    assert not set(names.values()) & set(
+        template.function("DefineAuthChallengeFunction").environment
+    )
+    # Verify builds the SMS method too (which checks its country list), and sends nothing.
+    verify = template.function("VerifyAuthChallengeResponseFunction").environment
+    assert set(names.values()) & set(verify) == {"SMS_ALLOWED_COUNTRY_CODES"}
+    assert verify["SMS_ALLOWED_COUNTRY_CODES"] == "1,44,33612"
 
 
 def test_sms_goes_nowhere_until_the_countries_are_listed() -> None:
-    with pytest.raises(TemplateError, match="rule SmsCountriesRequiredForSms"):
-        load(OtpChannel="sms", SenderEmail="")
+    for listed in ("SMS_OTP", "EMAIL_OTP,SMS_OTP", "SMS_OTP,EMAIL_OTP"):
+        with pytest.raises(TemplateError, match="rule SmsCountriesRequiredForSms"):
+            load(SignInMethods=listed)
     assert (
         load(**SMS).function("CreateAuthChallengeFunction").environment["SMS_ALLOWED_COUNTRY_CODES"]
         == "1,44"
@@ -346,7 +434,27 @@ def test_code_and_delivery_parameters_default_to_what_the_functions_default_to()
     ("overrides", "message"),
     [
         ({"AuthFlow": "password"}, "parameter AuthFlow: must be one of otp, password+otp"),
-        ({"OtpChannel": "fax"}, "parameter OtpChannel: must be one of email, sms"),
+        (
+            {"SignInMethods": "FAX_OTP"},
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got 'FAX_OTP'",
+        ),
+        (
+            {"SignInMethods": "EMAIL_OTP,PASSKEY"},
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got 'PASSKEY'",
+        ),
+        (
+            {"SignInMethods": "email"},  # OtpChannel's value is no method's name
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got 'email'",
+        ),
+        (
+            {"SignInMethods": ""},
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got ''",
+        ),
+        (
+            {"SignInMethods": "EMAIL_OTP,"},
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got ''",
+        ),
+        ({"OtpChannel": "email"}, "unknown parameter OtpChannel;"),  # replaced by SignInMethods
         ({"OtpLength": "21"}, "parameter OtpLength: must be from 6 to 20"),
         ({"OtpLength": "5"}, "parameter OtpLength: must be from 6 to 20"),
         ({"CodeFormat": "hex"}, "parameter CodeFormat: must be one of digits, alphanumeric"),
@@ -413,12 +521,27 @@ def test_code_and_delivery_parameters_default_to_what_the_functions_default_to()
         ({"MaxSendsPerHour": "0"}, "parameter MaxSendsPerHour: must be from 1 to 60"),
         (
             {"SenderEmail": ""},
-            "rule SenderRequiredForEmail: SenderEmail is required when OtpChannel is email.",
+            "rule SenderRequiredForEmail: SenderEmail is required when SignInMethods includes "
+            "EMAIL_OTP.",
         ),
         (
-            {"OtpChannel": "sms", "SenderEmail": ""},
+            {
+                "SignInMethods": "SMS_OTP,EMAIL_OTP",
+                "SmsAllowedCountryCodes": "1",
+                "SenderEmail": "",
+            },
+            "rule SenderRequiredForEmail: SenderEmail is required when SignInMethods includes "
+            "EMAIL_OTP.",
+        ),
+        (
+            {"SignInMethods": "SMS_OTP", "SenderEmail": ""},
             "rule SmsCountriesRequiredForSms: SmsAllowedCountryCodes is required when "
-            "OtpChannel is sms",
+            "SignInMethods includes SMS_OTP",
+        ),
+        (
+            {"SignInMethods": "EMAIL_OTP,SMS_OTP"},
+            "rule SmsCountriesRequiredForSms: SmsAllowedCountryCodes is required when "
+            "SignInMethods includes SMS_OTP",
         ),
     ],
 )
@@ -691,19 +814,77 @@ def test_waf_is_opt_in_and_limits_each_ips_sign_in_calls() -> None:
 # --- samconfig.toml ----------------------------------------------------------------------------
 
 
+#: Each samconfig.toml environment and command with parameter overrides.
+ENVIRONMENTS = [
+    ("default", "deploy"),
+    ("prod", "deploy"),
+    ("sms", "deploy"),
+    ("multi", "deploy"),
+    ("default", "local_invoke"),
+    ("multi", "local_invoke"),
+]
+
+
 def samconfig() -> dict[str, Any]:
     return tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(
     ("env", "command"),
-    [("default", "deploy"), ("prod", "deploy"), ("sms", "deploy"), ("default", "local_invoke")],
+    ENVIRONMENTS,
 )
 def test_each_samconfig_environment_deploys_valid_parameters(env: str, command: str) -> None:
     entries = samconfig()[env][command]["parameters"]["parameter_overrides"]
     overrides = parse_overrides(entries, f"samconfig {env}.{command}")
     template = Template.load(ROOT / "template.yaml", overrides)  # raises on any bad value
     assert template.parameters["AppName"] == "My App"  # quoted, so not cut at the space
+    listed = template.function("CreateAuthChallengeFunction").environment["SIGN_IN_METHODS"]
+    assert listed == {"sms": "SMS_OTP", "multi": "EMAIL_OTP,SMS_OTP"}.get(env, "EMAIL_OTP")
+
+
+def test_the_multi_environment_offers_both_methods_email_first() -> None:
+    config = samconfig()
+    for command in ("deploy", "local_invoke"):
+        entries = config["multi"][command]["parameters"]["parameter_overrides"]
+        template = Template.load(ROOT / "template.yaml", parse_overrides(entries, "multi"))
+        assert template.resolver.condition("EmailChannel") is True
+        assert template.resolver.condition("SmsChannel") is True
+        assert template.properties("UserPool", "UsernameAttributes") == {
+            "UsernameAttributes": ["email"]
+        }
+        environment = template.function("VerifyAuthChallengeResponseFunction").environment
+        assert environment["SIGN_IN_METHODS"] == "EMAIL_OTP,SMS_OTP"
+        assert environment["SMS_ALLOWED_COUNTRY_CODES"] == "1,44"
+
+
+@needs_sam
+def test_the_sam_cli_reads_each_samconfig_environment_as_the_local_tools_do() -> None:
+    # The SAM CLI's own reading of parameter_overrides (samcli.cli.types): values split at
+    # spaces only, so a comma list stays one value, and quotes are taken off.
+    probe = (
+        "import json, sys\n"
+        "from samcli.lib.config.samconfig import SamConfig\n"
+        "from samcli.cli.types import CfnParameterOverridesType\n"
+        "found = {}\n"
+        "for env, command in json.loads(sys.argv[1]):\n"
+        "    params = SamConfig('.', 'samconfig.toml').get_all([command], 'parameters', env=env)\n"
+        "    found[f'{env}.{command}'] = CfnParameterOverridesType().convert(\n"
+        "        params['parameter_overrides'], None, None)\n"
+        "print(json.dumps(found))\n"
+    )
+    done = subprocess.run(
+        [str(SAM_PYTHON), "-c", probe, json.dumps(ENVIRONMENTS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    by_sam = json.loads(done.stdout)
+    config = samconfig()
+    for env, command in ENVIRONMENTS:
+        entries = config[env][command]["parameters"]["parameter_overrides"]
+        assert by_sam[f"{env}.{command}"] == parse_overrides(entries, env), (env, command)
+    assert by_sam["multi.deploy"]["SignInMethods"] == "EMAIL_OTP,SMS_OTP"
 
 
 def test_prod_differs_from_default_where_production_should() -> None:
@@ -723,8 +904,8 @@ def test_prod_differs_from_default_where_production_should() -> None:
     assert int(prod["AlarmCodesSentPerHour"]) < int(prod["PoolMaxSendsPerHour"])
     assert prod.get("AlarmTopicArn", "") == ""  # the operator's own topic, when they have one
     # The default environment stays one email deployment to try things with.
-    assert (default["OtpChannel"], default["AuthFlow"]) == ("email", "otp")
-    for env in ("default", "prod", "sms"):
+    assert (default["SignInMethods"], default["AuthFlow"]) == ("EMAIL_OTP", "otp")
+    for env in ("default", "prod", "sms", "multi"):
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["capabilities"] == "CAPABILITY_IAM"
         assert deploy["resolve_s3"] is True and deploy["confirm_changeset"] is True
@@ -733,12 +914,13 @@ def test_prod_differs_from_default_where_production_should() -> None:
 def test_the_sms_environment_lists_the_countries_it_sends_to() -> None:
     config = samconfig()
     sms = parse_overrides(config["sms"]["deploy"]["parameters"]["parameter_overrides"], "sms")
-    assert sms["OtpChannel"] == "sms"
+    assert sms["SignInMethods"] == "SMS_OTP"
     assert sms["SmsAllowedCountryCodes"] == "1,44"
     names = {
-        config[env]["global"]["parameters"]["stack_name"] for env in ("default", "prod", "sms")
+        config[env]["global"]["parameters"]["stack_name"]
+        for env in ("default", "prod", "sms", "multi")
     }
-    assert len(names) == 3
+    assert len(names) == 4
 
 
 # --- no sign-in that skips the triggers --------------------------------------------------------
@@ -845,6 +1027,14 @@ def domain(data: dict[str, Any], name: str, *, direct: bool) -> list[str] | None
     spec = data.get("Parameters", {}).get(name)
     if spec is None:
         return None  # a pseudo parameter: the same template deploys with any value of it
+    if spec.get("Type") == "CommaDelimitedList" and "AllowedValues" in spec:
+        # Every list of distinct allowed items, in every order.
+        items = [str(value) for value in spec["AllowedValues"]]
+        return [
+            ",".join(chosen)
+            for size in range(1, len(items) + 1)
+            for chosen in itertools.permutations(items, size)
+        ]
     if "AllowedValues" in spec:
         return [str(value) for value in spec["AllowedValues"]]
     if spec.get("Type") == "Number":

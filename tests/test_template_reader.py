@@ -154,6 +154,98 @@ def test_parameters_are_checked_as_cloudformation_checks_them(tmp_path: Path) ->
             Template.load(path, overrides)
 
 
+LISTS = """
+Parameters:
+  Methods: {Type: CommaDelimitedList, Default: "A", AllowedValues: [A, B]}
+  Free: {Type: CommaDelimitedList, Default: "x, y"}
+  Needed: {Type: String, Default: ""}
+Rules:
+  NeedsForB:
+    RuleCondition: !Contains [!Ref Methods, B]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Needed, ""]]
+        AssertDescription: Needed is required with B.
+Conditions:
+  HasB: !Not
+    - !Equals [!Join [",", !Ref Methods], !Join ["", !Split [B, !Join [",", !Ref Methods]]]]
+  BFirst: !Equals [!Select [0, !Ref Methods], B]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: code
+      Handler: app.handler
+      Environment:
+        Variables:
+          METHODS: !Join [",", !Ref Methods]
+          FREE: !Join ["|", !Ref Free]
+          HAS_B: !If [HasB, "yes", "no"]
+          B_FIRST: !If [BFirst, "yes", "no"]
+"""
+
+
+def test_a_comma_delimited_list_is_checked_item_by_item_and_refs_give_its_items(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, LISTS)
+    found = {}
+    for methods in ("A", "B", "A,B", "B,A", " B , A "):
+        overrides = {"Methods": methods, "Needed": "yes"}
+        found[methods] = Template.load(path, overrides).function("Fn").environment
+    assert {k: (v["METHODS"], v["HAS_B"], v["B_FIRST"]) for k, v in found.items()} == {
+        "A": ("A", "no", "no"),
+        "B": ("B", "yes", "yes"),
+        "A,B": ("A,B", "yes", "no"),
+        "B,A": ("B,A", "yes", "yes"),
+        " B , A ": ("B,A", "yes", "yes"),  # each item trimmed of spaces, as CloudFormation does
+    }
+    assert found["A"]["FREE"] == "x|y"  # no AllowedValues: any items
+    for methods, item in (("C", "C"), ("A,C", "C"), ("", ""), ("A,", ""), ("a", "a")):
+        with pytest.raises(
+            TemplateError,
+            match=rf"^parameter Methods: each item must be one of A, B; got '{item}'$",
+        ):
+            Template.load(path, {"Methods": methods, "Needed": "yes"})
+
+
+def test_fn_contains_holds_a_rule_to_the_items_listed(tmp_path: Path) -> None:
+    path = write(tmp_path, LISTS)
+    assert Template.load(path).parameters["Methods"] == "A"  # no B: Needed may stay empty
+    for methods in ("B", "A,B", "B,A"):
+        with pytest.raises(TemplateError, match=r"^rule NeedsForB: Needed is required with B\.$"):
+            Template.load(path, {"Methods": methods})
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        # CloudFormation: Fn::Contains is a rule function, refused in Conditions.
+        (
+            "BFirst: !Equals [!Select [0, !Ref Methods], B]",
+            "BFirst: !Contains [!Ref Methods, B]",
+            r"Conditions\.BFirst: Fn::Contains is for Rules only",
+        ),
+        # A list is no string to compare: it needs Fn::Join or Fn::Select first.
+        (
+            "BFirst: !Equals [!Select [0, !Ref Methods], B]",
+            "BFirst: !Equals [!Ref Methods, B]",
+            r"Conditions\.BFirst: Fn::Equals compares strings, not a list",
+        ),
+        (
+            "RuleCondition: !Contains [!Ref Methods, B]",
+            "RuleCondition: !Contains [!Ref Needed, B]",
+            r"Rules\.NeedsForB: Fn::Contains needs a list",
+        ),
+    ],
+)
+def test_lists_are_used_only_where_cloudformation_takes_them(
+    tmp_path: Path, replace: str, by: str, message: str
+) -> None:
+    assert replace in LISTS
+    with pytest.raises(TemplateError, match=message):
+        Template.load(write(tmp_path, LISTS.replace(replace, by, 1))).function("Fn")
+
+
 TRIGGERS = """
 Parameters:
   Existing: {Type: String, Default: ""}

@@ -85,8 +85,23 @@ def load_yaml(path: Path) -> dict[str, Any]:
 # --- parameters ---------------------------------------------------------------------------------
 
 
+def list_items(value: str) -> list[str]:
+    """A CommaDelimitedList parameter's items: split at commas, each trimmed of spaces."""
+    return [item.strip() for item in value.split(",")]
+
+
 def _check_parameter(name: str, spec: Mapping[str, Any], value: str) -> str:
     allowed = spec.get("AllowedValues")
+    if spec.get("Type") == "CommaDelimitedList":
+        # AllowedValues hold for each item of a list.
+        if allowed is not None:
+            for item in list_items(value):
+                if item not in [str(v) for v in allowed]:
+                    raise TemplateError(
+                        f"parameter {name}: each item must be one of "
+                        f"{', '.join(map(str, allowed))}; got {item!r}"
+                    )
+        return value
     if allowed is not None and value not in [str(v) for v in allowed]:
         raise TemplateError(f"parameter {name}: must be one of {', '.join(map(str, allowed))}")
     pattern = spec.get("AllowedPattern")
@@ -146,6 +161,8 @@ class Resolver:
     parameters: Mapping[str, str]
     resources: Mapping[str, Any]
     raw_conditions: Mapping[str, Any] = field(default_factory=dict)
+    #: The parameters of type CommaDelimitedList: !Ref gives their items.
+    lists: frozenset[str] = frozenset()
     _conditions: dict[str, bool] = field(default_factory=dict)
 
     def condition(self, name: str) -> bool:
@@ -200,14 +217,27 @@ class Resolver:
         raise TemplateError(f"{where}: {name} is not supported by the local tools")
 
     def truth(self, value: Any, where: str) -> bool:
-        """Evaluate a condition expression (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)."""
+        """Evaluate a condition expression (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition;
+        Fn::Contains in Rules)."""
         if isinstance(value, dict) and len(value) == 1:
             ((name, argument),) = value.items()
             if name == "Fn::Equals":
-                left, right = (str(self.resolve(side, where)) for side in argument)
+                sides = [self.resolve(side, where) for side in argument]
+                if any(isinstance(side, list) for side in sides):
+                    # CloudFormation compares strings: a list needs Fn::Join or Fn::Select.
+                    raise TemplateError(f"{where}: Fn::Equals compares strings, not a list")
+                left, right = (str(side) for side in sides)
                 return left == right
             if name == "Fn::Not":
                 return not self.truth(argument[0], where)
+            if name == "Fn::Contains":
+                # A rule function: CloudFormation refuses it in Conditions.
+                if not where.startswith("Rules."):
+                    raise TemplateError(f"{where}: Fn::Contains is for Rules only")
+                items, wanted = (self.resolve(side, where) for side in argument)
+                if not isinstance(items, list):
+                    raise TemplateError(f"{where}: Fn::Contains needs a list")
+                return str(wanted) in [str(item) for item in items]
             if name == "Fn::And":
                 return all(self.truth(item, where) for item in argument)
             if name == "Fn::Or":
@@ -221,6 +251,8 @@ class Resolver:
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in self.parameters:
+            if name in self.lists:
+                return list_items(self.parameters[name])
             return self.parameters[name]
         if name in _PSEUDO:
             return _PSEUDO[name]
@@ -335,7 +367,11 @@ class Template:
         path = Path(path)
         data = load_yaml(path)
         parameters = resolve_parameters(data.get("Parameters", {}), parameter_overrides or {})
-        resolver = Resolver(parameters, data["Resources"], data.get("Conditions", {}))
+        declared = data.get("Parameters", {})
+        lists = frozenset(
+            name for name, spec in declared.items() if spec.get("Type") == "CommaDelimitedList"
+        )
+        resolver = Resolver(parameters, data["Resources"], data.get("Conditions", {}), lists)
         _check_rules(data.get("Rules", {}), resolver)
         return cls(path, data, parameters, resolver)
 
