@@ -85,7 +85,9 @@ def test_no_secret_in_any_log_line_at_debug(
     secrets_seen: set[str] = {CODE_KEY}
 
     def remember(signin: SignIn) -> None:
-        secrets_seen.add(signin._private["codeHash"])  # issuedAt is a timestamp, not a secret
+        if "codeHash" in signin._private:  # issuedAt is a timestamp, not a secret
+            secrets_seen.add(signin._private["codeHash"])
+        secrets_seen.add(signin._private["signIn"])  # the id that keys the sign-in's choices
         if signin._metadata:
             secrets_seen.add(signin._metadata)
 
@@ -119,10 +121,28 @@ def test_no_secret_in_any_log_line_at_debug(
     bad = verify_event({"codeHash": "PRIVATE-HASH-MARKER"}, "ANSWER-MARKER-8086")
     handlers.verify.lambda_handler(bad, Context())
     secrets_seen.update({"PRIVATE-HASH-MARKER", "ANSWER-MARKER-8086"})
+    # Both methods: a choice, a code typed where the choice goes, a switch, a second switch
+    # attempt, a right code.
+    monkeypatch.setenv("SIGN_IN_METHODS", "EMAIL_OTP,SMS_OTP")
+    both = SignIn(Triggers.load())
+    both.start()
+    remember(both)
+    both.answer("775577")  # a code typed in the choice: refused, and never logged
+    secrets_seen.add("775577")
+    both.answer("EMAIL_OTP")
+    remember(both)
+    both.answer("SMS_OTP")
+    remember(both)
+    switched_code = code_in(sent_sms()[-1][1])
+    secrets_seen.add(switched_code)
+    both.answer("EMAIL_OTP")
+    both.answer(switched_code)
     monkeypatch.setenv("SIGN_IN_METHODS", "EMAIL_OTP")
     monkeypatch.setenv("SENDER_EMAIL", "unverified@example.org")
+    fresh = create_event([])
+    fresh["userName"] = "another-user"  # no code of the user above to reuse: a send, refused
     with pytest.raises(Exception, match="could not complete"):
-        Triggers.load().create.lambda_handler(create_event([]), Context())
+        Triggers.load().create.lambda_handler(fresh, Context())
 
     written = everything_written(logs, caplog, capfd)
     assert any(record.levelno == logging.DEBUG for record in caplog.records)  # DEBUG was on
