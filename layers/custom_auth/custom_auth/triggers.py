@@ -39,7 +39,7 @@ from custom_auth.events import (
 )
 from custom_auth.limits import AnswerOutcome, after_answer
 from custom_auth.methods import REGISTRY, SELECT
-from custom_auth.methods.base import Challenge, Judgement, Limits, Methods, SignInMethod
+from custom_auth.methods.base import Judgement, Limits, Methods, SignInMethod
 from custom_auth.observability import Metric, count, logger, state_unavailable, with_response
 from custom_auth.rounds import Round, parse_round
 from custom_auth.state_store import (
@@ -101,10 +101,12 @@ def create_auth_challenge(
     index = len(earlier)
     now = _now(clock)
     offered = methods.offered(event.user_attributes, user_not_found=event.user_not_found)
+    several = len(methods) > 1
+    switched_before = any(described.switched for _, described in earlier)
     switched = False
     if not earlier:
         sign_in = secrets.token_urlsafe(16)
-        if len(methods) > 1:
+        if several:
             return _select(event, sign_in, index, offered)
         method = methods.enabled[0]
         challenge = method.start(event, limits, now)
@@ -112,7 +114,7 @@ def create_auth_challenge(
         entry, last = earlier[-1]
         sign_in = last.sign_in
         if last.method == SELECT:
-            if len(methods) == 1:
+            if not several:
                 raise UnknownRoundError("challengeMetadata: a choice, with one method enabled")
             if entry.challenge_result is not True:
                 return _select(event, sign_in, index, offered)  # the choice was refused
@@ -121,8 +123,8 @@ def create_auth_challenge(
         else:
             method = _method(methods, last.method)
             target = None
-            may_switch = len(methods) > 1 and not any(r.switched for _, r in earlier)
-            if may_switch and entry.challenge_result is False:
+            if several and not switched_before and entry.challenge_result is False:
+                # A wrong answer, or a switch Verify recorded: only the record tells.
                 target = _recorded(event, limits, sign_in, index - 1, now)
             if target is not None:
                 method, switched = _method(methods, target), True
@@ -134,9 +136,18 @@ def create_auth_challenge(
         extra={"round": index + 1, "method": method.name, "switched": switched, **challenge.log},
     )
     count(Metric.CHALLENGES_CREATED)
-    may_switch_next = len(methods) > 1 and not switched and not _switched_before(earlier)
-    return _respond(event, method.name, challenge, sign_in, index, offered, switched, methods,
-                    may_switch_next)  # fmt: skip
+    may_switch = several and not switched and not switched_before
+    public = {**challenge.public, "SIGN_IN_METHOD": method.name}
+    if several:
+        public["SIGN_IN_METHODS"] = _json_list(offered)
+    return event.respond(
+        public_challenge_parameters=public,
+        private_challenge_parameters={
+            **challenge.private,
+            **_private(method.name, sign_in, index, offered, may_switch),
+        },
+        challenge_metadata=Round(method.name, switched, sign_in, challenge.body).to_metadata(),
+    )
 
 
 def _rounds(session: tuple[ChallengeResult, ...]) -> list[tuple[ChallengeResult, Round]]:
@@ -149,10 +160,6 @@ def _rounds(session: tuple[ChallengeResult, ...]) -> list[tuple[ChallengeResult,
             raise UnknownRoundError("challengeMetadata: not a round custom-auth created")
         rounds.append((entry, described))
     return rounds
-
-
-def _switched_before(earlier: list[tuple[ChallengeResult, Round]]) -> bool:
-    return any(described.switched for _, described in earlier)
 
 
 def _method(methods: Methods, name: str) -> SignInMethod:
@@ -201,28 +208,6 @@ def _select(
         public_challenge_parameters=public,
         private_challenge_parameters=private,
         challenge_metadata=Round(SELECT, False, sign_in, "").to_metadata(),
-    )
-
-
-def _respond(
-    event: CreateAuthChallengeEvent,
-    name: str,
-    challenge: Challenge,
-    sign_in: str,
-    index: int,
-    offered: tuple[str, ...],
-    switched: bool,
-    methods: Methods,
-    may_switch: bool,
-) -> CreateAuthChallengeEvent:
-    public = {**challenge.public, "SIGN_IN_METHOD": name}
-    if len(methods) > 1:
-        public["SIGN_IN_METHODS"] = _json_list(offered)
-    private = {**challenge.private, **_private(name, sign_in, index, offered, may_switch)}
-    return event.respond(
-        public_challenge_parameters=public,
-        private_challenge_parameters=private,
-        challenge_metadata=Round(name, switched, sign_in, challenge.body).to_metadata(),
     )
 
 
