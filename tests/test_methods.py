@@ -104,6 +104,18 @@ def test_choosing_sends_nothing_is_not_wrong_and_costs_three_invocations(both: T
     assert signin.invocations == 7  # 4 + Create (choice), Verify (choice), Define
 
 
+def test_a_retried_verify_of_a_choice_is_still_right(both: Triggers) -> None:
+    """Cognito retries a trigger that timed out with the same event: the choice it recorded
+    the first time stands, and a different one in the same round is refused."""
+    signin = sign_in(both)
+    signin.start()
+    event = verify_event(signin._private, "SMS_OTP")
+    assert both.verify.lambda_handler(event, Context())["response"] == {"answerCorrect": True}
+    assert both.verify.lambda_handler(event, Context())["response"] == {"answerCorrect": True}
+    other = verify_event(signin._private, "EMAIL_OTP")
+    assert both.verify.lambda_handler(other, Context())["response"] == {"answerCorrect": False}
+
+
 def test_the_choice_may_be_named_in_client_metadata(both: Triggers) -> None:
     signin = sign_in(both)
     signin.start()

@@ -66,7 +66,8 @@ class StateStore(Protocol):
         ...
 
     def record_choice(self, key: str, method: str, expires_at: int) -> bool:
-        """Store ``method`` under ``key`` unless a choice is already there; whether it was."""
+        """Store ``method`` under ``key`` unless another choice is already there; whether
+        ``method`` is the one stored (a retried Verify records the same choice again)."""
         ...
 
     def read_choice(self, key: str, now: int) -> str | None:
@@ -136,7 +137,7 @@ class InMemoryStateStore:
     def record_choice(self, key: str, method: str, expires_at: int) -> bool:
         with self._lock:
             if key in self._choices:
-                return False
+                return self._choices[key][0] == method
             self._choices[key] = (method, expires_at)
             return True
 
@@ -237,7 +238,9 @@ class DynamoDBStateStore:
             self.client.put_item(
                 TableName=self.table_name,
                 Item={"pk": {"S": key}, "method": {"S": method}, "expires_at": _n(expires_at)},
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression="attribute_not_exists(pk) OR #m = :m",
+                ExpressionAttributeNames={"#m": "method"},
+                ExpressionAttributeValues={":m": {"S": method}},
             )
         except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
             if _error_code(error) == "ConditionalCheckFailedException":
