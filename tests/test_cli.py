@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from custom_auth_local.cli import main
+from custom_auth_local.demo import QUIET_TRIGGERS
 from custom_auth_local.sample_events import SAMPLE_CODE
 from tests.triggers import ROOT, code_in
 
@@ -76,9 +77,9 @@ def test_invoke_sms_with_parameter_overrides(
         "-t",
         TEMPLATE,
         "--event",
-        str(ROOT / "events/create_auth_challenge/sms_channel.json"),
+        str(ROOT / "events/create_auth_challenge/sms_first_round.json"),
         "--parameter-overrides",
-        "OtpChannel=sms",
+        "SignInMethods=SMS_OTP",
         "SmsAllowedCountryCodes=1",
         "AppName='Acme Books'",
     )
@@ -314,6 +315,32 @@ def test_generate_event_lists_scenarios_and_uses_the_given_pool(
         "after_right_password",
         "after_wrong_password",
         "unknown_user",
+        "after_forged_round",
+        "after_choice",
+        "after_refused_choice",
+        "after_choice_and_right_answer",
+        "after_switch_and_right_answer",
+    ]
+    assert run(capsys, "generate-event", "create", "--list")[1].split() == [
+        "first_round",
+        "later_round",
+        "unknown_user",
+        "sms_first_round",
+        "choice_round",
+        "after_refused_choice",
+        "after_choice",
+        "after_switch",
+    ]
+    assert run(capsys, "generate-event", "verify", "--list")[1].split() == [
+        "right_answer",
+        "wrong_answer",
+        "expired_answer",
+        "malformed_answer",
+        "unknown_user",
+        "choice",
+        "bad_choice",
+        "switch",
+        "second_switch",
     ]
     _, event, _ = run(
         capsys, "generate-event", "create", "--user-pool-id", "eu-west-1_Pool", "--username", "bob"
@@ -331,3 +358,146 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         main(["deploy"])
     assert caught.value.code == 2
     assert "invalid choice: 'deploy'" in capsys.readouterr().err
+
+
+# --- sign-in methods ----------------------------------------------------------------------------
+
+
+def test_a_generated_event_of_another_deployment_says_which(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, event, err = run(capsys, "generate-event", "verify", "--scenario", "choice")
+    assert code == 0
+    assert event["request"]["privateChallengeParameters"]["signInMethod"] == "SELECT"
+    assert event["request"]["challengeAnswer"] == "EMAIL_OTP"
+    assert err == (
+        "custom-auth: an event for --parameter-overrides SignInMethods=EMAIL_OTP,SMS_OTP "
+        "SmsAllowedCountryCodes=1\n"
+    )
+    _, event, err = run(capsys, "generate-event", "create", "--scenario", "after_choice")
+    assert [entry["challengeMetadata"].split(":")[1] for entry in event["request"]["session"]] == [
+        "SELECT"
+    ]
+    assert "reads the choice that events/verify_auth_challenge_response/choice.json" in err
+    assert run(capsys, "generate-event", "define")[2] == ""  # the default deployment's
+
+
+def test_the_multi_config_env_runs_the_choosing_samples(capsys: pytest.CaptureFixture[str]) -> None:
+    choice_round = str(ROOT / "events/create_auth_challenge/choice_round.json")
+    base = ("invoke", "CreateAuthChallengeFunction", "-t", TEMPLATE, "--event", choice_round)
+    code, output, err = run(capsys, *base, "--config-env", "multi")
+    assert code == 0 and "outbox:" not in err  # a choice sends nothing
+    assert output["response"]["publicChallengeParameters"] == {
+        "SIGN_IN_METHOD": "SELECT",
+        "SIGN_IN_METHODS": '["EMAIL_OTP","SMS_OTP"]',
+    }
+    # The same event, to the default deployment (EMAIL_OTP alone): first_round.json.
+    _, output, err = run(capsys, *base)
+    assert output["response"]["publicChallengeParameters"]["SIGN_IN_METHOD"] == "EMAIL_OTP"
+    assert "outbox: 1 message(s)" in err
+
+
+@pytest.mark.parametrize("command", ["sign-in", "demo"])
+def test_an_unknown_method_is_an_argparse_error(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--username", "a@example.com", "--method", "PASSKEY"])
+    assert caught.value.code == 2
+    assert (
+        "argument --method: invalid choice: 'PASSKEY' (choose from 'EMAIL_OTP', 'SMS_OTP')"
+        in capsys.readouterr().err
+    )
+
+
+SEVERAL = {
+    "SenderEmail": "no-reply@example.com",
+    "SignInMethods": "EMAIL_OTP,SMS_OTP",
+    "SmsAllowedCountryCodes": "1",
+}
+PHONE = {"phone_number": "+12065550100", "phone_number_verified": "true"}
+
+
+def sign_in(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stack: Any,
+    answers: list[str],
+    *extra: str,
+) -> tuple[int, str, str, list[str]]:
+    """``custom-auth sign-in`` as alice, typing ``answers`` (``"code"``: the last message's)."""
+    prompts: list[str] = []
+
+    def typed(prompt: str) -> str:
+        prompts.append(prompt)
+        answer = answers.pop(0)
+        return code_in(stack.outbox.messages()[-1].body) if answer == "code" else answer
+
+    monkeypatch.setattr("builtins.input", typed)
+    argv = ["sign-in", "--username", "alice@example.com", "--client-id", stack.client_id]
+    code, output, err = run(capsys, *argv, "--user-pool-id", stack.user_pool_id, *extra)
+    return code, output, err, prompts
+
+
+def test_sign_in_chooses_the_method_asked_for(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_custom_auth_stack: Any,
+) -> None:
+    stack = make_custom_auth_stack(parameter_overrides=SEVERAL, env_overrides=QUIET_TRIGGERS)
+    stack.create_user("alice@example.com", attributes=PHONE)
+    code, output, _, prompts = sign_in(capsys, monkeypatch, stack, ["code"], "--method", "SMS_OTP")
+    assert code == 0 and output.startswith("Signed in as alice@example.com: tokens issued")
+    assert prompts == ["Code sent by sms to +*** (or EMAIL_OTP to switch): "]
+    assert [message.channel for message in stack.outbox.messages()] == ["sms"]
+    assert len(stack.pool.invocations) == 7
+
+
+def test_sign_in_switches_once_when_the_answer_names_another_method(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_custom_auth_stack: Any,
+) -> None:
+    stack = make_custom_auth_stack(parameter_overrides=SEVERAL, env_overrides=QUIET_TRIGGERS)
+    stack.create_user("alice@example.com", attributes=PHONE)
+    code, _, _, prompts = sign_in(capsys, monkeypatch, stack, ["SMS_OTP", "code"])
+    assert code == 0
+    assert prompts == [
+        "Code sent by email to ***@*** (or SMS_OTP to switch): ",
+        "Code sent by sms to +***: ",  # switched once: no second offer
+    ]
+    assert [message.channel for message in stack.outbox.messages()] == ["email", "sms"]
+    assert len(stack.pool.invocations) == 10
+
+
+def test_sign_in_refuses_a_method_the_pool_does_not_have_before_asking_for_a_code(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_custom_auth_stack: Any,
+) -> None:
+    stack = make_custom_auth_stack(
+        parameter_overrides={"SenderEmail": "no-reply@example.com"}, env_overrides=QUIET_TRIGGERS
+    )
+    stack.create_user("alice@example.com", attributes=PHONE)
+    code, output, err, prompts = sign_in(capsys, monkeypatch, stack, [], "--method", "SMS_OTP")
+    assert (code, output, prompts) == (1, "", [])
+    # (endswith: in one process, the triggers' logger keeps the stream of the test that loaded it)
+    assert err.endswith(
+        "custom-auth: sign-in failed: MethodNotEnabled: SMS_OTP is not enabled for this pool; "
+        "its only sign-in method is EMAIL_OTP\n"
+    )
+
+
+def test_sign_in_refuses_a_method_the_user_is_not_offered(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_custom_auth_stack: Any,
+) -> None:
+    stack = make_custom_auth_stack(parameter_overrides=SEVERAL, env_overrides=QUIET_TRIGGERS)
+    stack.create_user("alice@example.com")  # no phone number: offered EMAIL_OTP only
+    code, _, err, prompts = sign_in(capsys, monkeypatch, stack, [], "--method", "SMS_OTP")
+    assert (code, prompts) == (1, [])
+    assert err.endswith(
+        "custom-auth: sign-in failed: MethodNotOffered: SMS_OTP is not offered to this user; "
+        "the pool offers EMAIL_OTP\n"
+    )

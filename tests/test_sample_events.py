@@ -1,14 +1,28 @@
 """events/: current with the generator, and each file answered as its name promises."""
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from custom_auth.events import parse_event
+from custom_auth.rounds import parse_round
+from custom_auth.state_store import DynamoDBStateStore, choice_key
 from custom_auth_local.cli import frozen_clock
-from custom_auth_local.invoke import LocalFunction
-from custom_auth_local.sample_events import FOLDERS, SAMPLE_TIME, TRIGGERS, generate, scenarios
+from custom_auth_local.invoke import Invocation, LocalFunction
+from custom_auth_local.sample_events import (
+    DEFAULT_USER_POOL_ID,
+    FOLDERS,
+    PARAMETERS,
+    PRECEDED_BY,
+    SAMPLE_SIGN_IN,
+    SAMPLE_TIME,
+    TRIGGERS,
+    generate,
+    parameters,
+    scenarios,
+)
 from custom_auth_local.standins import Outbox, local_aws
 from custom_auth_local.template import Template
 from tests.conftest import all_event_files, generator_is_current, load_event
@@ -28,60 +42,150 @@ ASK_PASSWORD = {
 ISSUED = {"challengeName": None, "issueTokens": True, "failAuthentication": False}
 FAILED = {"challengeName": None, "issueTokens": False, "failAuthentication": True}
 RIGHT, WRONG = {"answerCorrect": True}, {"answerCorrect": False}
-PASSWORD_FIRST = {"AuthFlow": "password+otp"}
-SMS = {"OtpChannel": "sms", "SenderEmail": "", "SmsAllowedCountryCodes": "1"}
+SENDER = {"SenderEmail": "no-reply@example.com"}
 
-# path: (template parameters, expected response or the number of messages Create sends)
-PROMISES: dict[str, tuple[dict[str, str], Any]] = {
-    "define_auth_challenge/new_sign_in.json": ({}, ASK_CODE),
-    "define_auth_challenge/after_right_answer.json": ({}, ISSUED),
-    "define_auth_challenge/after_wrong_answer.json": ({}, ASK_CODE),
-    "define_auth_challenge/after_last_wrong_answer.json": ({}, FAILED),
-    "define_auth_challenge/after_srp_a.json": (PASSWORD_FIRST, ASK_PASSWORD),
-    "define_auth_challenge/after_right_password.json": (PASSWORD_FIRST, ASK_CODE),
-    "define_auth_challenge/after_wrong_password.json": (PASSWORD_FIRST, FAILED),
-    "define_auth_challenge/unknown_user.json": ({}, ASK_CODE),
-    "create_auth_challenge/first_round.json": ({}, 1),
-    "create_auth_challenge/later_round.json": ({}, 0),
-    "create_auth_challenge/unknown_user.json": ({}, 0),
-    "create_auth_challenge/sms_channel.json": (SMS, 1),
-    "verify_auth_challenge_response/right_answer.json": ({}, RIGHT),
-    "verify_auth_challenge_response/wrong_answer.json": ({}, WRONG),
-    "verify_auth_challenge_response/expired_answer.json": ({}, WRONG),
-    "verify_auth_challenge_response/malformed_answer.json": ({}, WRONG),
-    "verify_auth_challenge_response/unknown_user.json": ({}, WRONG),
+
+class Created(NamedTuple):
+    """What a Create sample promises: the round's method, and the messages sent (by channel)."""
+
+    method: str
+    sent: tuple[str, ...] = ()
+
+
+class Verified(NamedTuple):
+    """What a Verify sample promises: the response, and the choice it records (round, method)."""
+
+    response: dict[str, bool]
+    records: tuple[int, str] | None = None
+
+
+D, C, V = FOLDERS["define"], FOLDERS["create"], FOLDERS["verify"]
+PROMISES: dict[str, Any] = {
+    f"{D}/new_sign_in.json": ASK_CODE,
+    f"{D}/after_right_answer.json": ISSUED,
+    f"{D}/after_wrong_answer.json": ASK_CODE,
+    f"{D}/after_last_wrong_answer.json": FAILED,
+    f"{D}/after_srp_a.json": ASK_PASSWORD,
+    f"{D}/after_right_password.json": ASK_CODE,
+    f"{D}/after_wrong_password.json": FAILED,
+    f"{D}/unknown_user.json": ASK_CODE,
+    f"{D}/after_forged_round.json": FAILED,
+    f"{D}/after_choice.json": ASK_CODE,
+    f"{D}/after_refused_choice.json": ASK_CODE,
+    f"{D}/after_choice_and_right_answer.json": ISSUED,
+    f"{D}/after_switch_and_right_answer.json": ISSUED,
+    f"{C}/first_round.json": Created("EMAIL_OTP", ("email",)),
+    f"{C}/later_round.json": Created("EMAIL_OTP"),
+    f"{C}/unknown_user.json": Created("EMAIL_OTP"),
+    f"{C}/sms_first_round.json": Created("SMS_OTP", ("sms",)),
+    f"{C}/choice_round.json": Created("SELECT"),
+    f"{C}/after_refused_choice.json": Created("SELECT"),
+    f"{C}/after_choice.json": Created("EMAIL_OTP", ("email",)),
+    f"{C}/after_switch.json": Created("SMS_OTP", ("sms",)),
+    f"{V}/right_answer.json": Verified(RIGHT),
+    f"{V}/wrong_answer.json": Verified(WRONG),
+    f"{V}/expired_answer.json": Verified(WRONG),
+    f"{V}/malformed_answer.json": Verified(WRONG),
+    f"{V}/unknown_user.json": Verified(WRONG),
+    f"{V}/choice.json": Verified(RIGHT, (0, "EMAIL_OTP")),
+    f"{V}/bad_choice.json": Verified(WRONG),
+    f"{V}/switch.json": Verified(WRONG, (1, "SMS_OTP")),  # not right: the next round is SMS's
+    f"{V}/second_switch.json": Verified(WRONG),
 }
 
 
 def test_every_sample_has_a_promise_and_every_promise_a_sample() -> None:
     assert set(all_event_files()) == set(PROMISES)
+    assert set(PARAMETERS) <= set(PROMISES)
+    assert set(PRECEDED_BY) | set(PRECEDED_BY.values()) <= set(PROMISES)
 
 
 def test_the_samples_are_what_the_generator_makes() -> None:
     assert generator_is_current("generate_sample_events.py") == ""
 
 
+def template_for(path: str, extra: dict[str, str] | None = None) -> Template:
+    return Template.load(
+        ROOT / "template.yaml", {**SENDER, **PARAMETERS.get(path, {}), **(extra or {})}
+    )
+
+
+def run(template: Template, path: str, outbox: Outbox, *before: str) -> tuple[Invocation, Any]:
+    """Invoke the sample's function on it (after the samples ``before``, in the same
+    stand-ins), a minute after the samples were issued; returns it and the state table."""
+    functions = {name: LocalFunction(template.function(name)) for name in FUNCTION.values()}
+    with local_aws(template, outbox=outbox), frozen_clock(SAMPLE_TIME + 60):
+        for earlier in before:
+            done = functions[FUNCTION[earlier.split("/")[0]]].invoke(load_event(earlier))
+            assert done.error is None, done.error
+        invocation = functions[FUNCTION[path.split("/")[0]]].invoke(load_event(path))
+        table = functions[FUNCTION[V]].environment["STATE_TABLE_NAME"]
+        recorded = {
+            index: DynamoDBStateStore(table).read_choice(
+                choice_key(DEFAULT_USER_POOL_ID, SAMPLE_SIGN_IN, index), SAMPLE_TIME + 60
+            )
+            for index in range(3)
+        }
+    return invocation, recorded
+
+
 @pytest.mark.parametrize("path", sorted(PROMISES))
 def test_each_sample_gets_the_answer_its_name_promises(path: str, tmp_path: Path) -> None:
-    parameters, expected = PROMISES[path]
-    template = Template.load(
-        ROOT / "template.yaml", {"SenderEmail": "no-reply@example.com", **parameters}
-    )
-    function = LocalFunction(template.function(FUNCTION[path.split("/")[0]]))
+    expected = PROMISES[path]
     outbox = Outbox(tmp_path / "outbox")
-    # The samples were issued at SAMPLE_TIME; answer them a minute later.
-    with local_aws(template, outbox=outbox), frozen_clock(SAMPLE_TIME + 60):
-        invocation = function.invoke(load_event(path))
+    before = (PRECEDED_BY[path],) if path in PRECEDED_BY else ()
+    invocation, recorded = run(template_for(path), path, outbox, *before)
     assert invocation.error is None, invocation.error
     response = invocation.result["response"]
-    if isinstance(expected, int):
-        assert len(outbox.messages()) == expected
-        assert set(response["publicChallengeParameters"]) == {
-            "CODE_DELIVERY_DELIVERY_MEDIUM",
-            "CODE_DELIVERY_DESTINATION",
-        }
+    if isinstance(expected, Created):
+        assert tuple(message.channel for message in outbox.messages()) == expected.sent
+        public = response["publicChallengeParameters"]
+        several = "," in PARAMETERS.get(path, {}).get("SignInMethods", "")
+        keys = {"SIGN_IN_METHOD"} | ({"SIGN_IN_METHODS"} if several else set())
+        if expected.method != "SELECT":
+            keys |= {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION"}
+        assert set(public) == keys
+        assert public["SIGN_IN_METHOD"] == expected.method
+        if several:
+            assert json.loads(public["SIGN_IN_METHODS"]) == ["EMAIL_OTP", "SMS_OTP"]
+        described = parse_round(response["challengeMetadata"])
+        assert described is not None and described.method == expected.method
+        assert response["privateChallengeParameters"]["signInMethod"] == expected.method
+        if load_event(path)["request"]["session"]:  # a later round of the sample sign-in
+            assert described.sign_in == SAMPLE_SIGN_IN
+    elif isinstance(expected, Verified):
+        assert response == expected.response
+        wanted = dict([expected.records]) if expected.records else {}
+        assert {index: method for index, method in recorded.items() if method} == wanted
     else:
         assert response == expected
+
+
+def test_create_after_a_choice_alone_fails_closed_and_after_a_switch_carries_on(
+    tmp_path: Path,
+) -> None:
+    # What events/README.md says of running them by themselves (custom-auth invoke).
+    path = f"{C}/after_choice.json"
+    invocation, _ = run(template_for(path), path, Outbox(tmp_path / "a"))
+    assert invocation.error is not None
+    assert str(invocation.error).startswith("CreateAuthChallenge could not complete")
+    path = f"{C}/after_switch.json"
+    outbox = Outbox(tmp_path / "b")
+    invocation, _ = run(template_for(path), path, outbox)
+    assert invocation.error is None
+    assert invocation.result["response"]["publicChallengeParameters"]["SIGN_IN_METHOD"] == (
+        "EMAIL_OTP"
+    )
+    assert outbox.messages() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"{D}/after_choice.json", f"{D}/after_choice_and_right_answer.json"],
+)
+def test_a_choice_fails_a_deployment_with_one_method(path: str, tmp_path: Path) -> None:
+    invocation, _ = run(template_for(path, {"SignInMethods": "EMAIL_OTP"}), path, Outbox(tmp_path))
+    assert invocation.result["response"] == FAILED
 
 
 @pytest.mark.parametrize("trigger", list(TRIGGERS))
@@ -93,3 +197,6 @@ def test_generated_events_of_every_scenario_parse(trigger: str) -> None:
         assert parsed.region == "eu-west-1"
         assert parsed.to_dict() == event
         assert f"{FOLDERS[trigger]}/{scenario}.json" in PROMISES
+        assert parameters(trigger, scenario) == PARAMETERS.get(
+            f"{FOLDERS[trigger]}/{scenario}.json", {}
+        )

@@ -1,8 +1,9 @@
 """The ``custom-auth`` command line.
 
-    custom-auth demo [--interactive] [--username EMAIL]
+    custom-auth demo [--interactive] [--username EMAIL] [--method METHOD]
     custom-auth serve [--port 4566] [--user EMAIL ...]
     custom-auth sign-in --username U [--endpoint-url URL | --stack-file F] [--password]
+                        [--method METHOD]
     custom-auth outbox [--last] [--json]
     custom-auth invoke LOGICAL_ID --event FILE [--env-vars FILE] [--parameter-overrides K=V ...]
     custom-auth generate-event define|create|verify [--scenario NAME] [--list]
@@ -33,6 +34,7 @@ from unittest import mock
 import boto3
 
 from custom_auth.errors import CustomAuthError
+from custom_auth.methods import REGISTRY
 from custom_auth.model import ChallengeParameters
 from custom_auth_local import sample_events, signin
 from custom_auth_local.auth_flows import settings_that_skip_the_triggers
@@ -193,6 +195,18 @@ def generate_event(args: argparse.Namespace) -> int:
     except sample_events.UnknownScenarioError as error:
         raise UsageError(str(error)) from None
     print(json.dumps(event, indent=2))
+    scenario = args.scenario or sample_events.scenarios(args.trigger)[0]
+    needs = sample_events.parameters(args.trigger, scenario)
+    if needs:
+        overrides = " ".join(f"{name}={value}" for name, value in needs.items())
+        print(f"{PROG}: an event for --parameter-overrides {overrides}", file=sys.stderr)
+    path = f"{sample_events.FOLDERS[args.trigger]}/{scenario}.json"
+    if path in sample_events.PRECEDED_BY:
+        print(
+            f"{PROG}: it reads the choice that events/{sample_events.PRECEDED_BY[path]} "
+            "records in the state table (see events/README.md)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -203,7 +217,8 @@ def template_overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """``custom-auth demo``: one email-code sign-in against a local pool, step by step."""
+    """``custom-auth demo``: one sign-in against a local pool (an email code unless
+    ``--method``), step by step."""
     run_demo(
         template=args.template,
         username=args.username,
@@ -212,6 +227,7 @@ def demo(args: argparse.Namespace) -> int:
         interactive=args.interactive,
         verbose=args.verbose,
         out=sys.stdout,
+        method=args.method,
     )
     return 0
 
@@ -288,16 +304,26 @@ def sign_in_command(args: argparse.Namespace) -> int:
     )
     password = getpass.getpass("Password: ") if args.password else None
 
+    switched: list[str] = []
+
     def ask_code(parameters: ChallengeParameters) -> str:
         if args.answer is not None:
             return str(args.answer)
         where = parameters.code_delivery_destination or "you"
         medium = (parameters.code_delivery_delivery_medium or "").lower() or "a message"
-        return input(f"Code sent by {medium} to {where}: ").strip()
+        current = signin.round_method(parameters)
+        others = [m for m in signin.offered_methods(parameters) if m != current]
+        hint = f" (or {' or '.join(others)} to switch)" if others and not switched else ""
+        answer = input(f"Code sent by {medium} to {where}{hint}: ").strip()
+        if answer in others:
+            switched.append(answer)  # a sign-in switches once
+        return answer
 
     client = signin.Client(cognito, client_id, secret, pool_id)
     try:
-        done = signin.sign_in(client, args.username, ask_code, password=password)
+        done = signin.sign_in(
+            client, args.username, ask_code, password=password, method=args.method
+        )
     except signin.SignInError as error:
         print(f"{PROG}: sign-in failed: {error}", file=sys.stderr)
         return 1
@@ -345,14 +371,23 @@ def _template_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX, help="where messages go")
 
 
+def _method_argument(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--method", choices=list(REGISTRY), metavar="METHOD", help=f"{' | '.join(REGISTRY)}: {what}"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     top = argparse.ArgumentParser(prog=PROG, description="Run custom-auth locally.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    show = commands.add_parser("demo", help="walk one email-code sign-in on a local pool")
+    show = commands.add_parser("demo", help="walk one sign-in on a local pool, step by step")
     _template_arguments(show)
-    show.add_argument("--username", default="alice@example.com", help="the demo user")
+    show.add_argument(
+        "--username", help="the demo user (alice@example.com, or +12065550100 if by phone)"
+    )
+    _method_argument(show, "sign in with it, enabling it too if the overrides do not")
     show.add_argument("--interactive", action="store_true", help="ask for the code")
     show.add_argument("--verbose", action="store_true", help="show the triggers' own logs")
     show.set_defaults(run=demo)
@@ -376,6 +411,7 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("--region")
     login.add_argument("--password", action="store_true", help="password first (SRP), asked for")
     login.add_argument("--answer", help="the code, instead of asking for it")
+    _method_argument(login, "the method to choose (default: the first offered)")
     login.add_argument("--tokens-file", type=Path, help="write the tokens here (mode 600)")
     login.set_defaults(run=sign_in_command)
 

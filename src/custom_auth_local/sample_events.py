@@ -4,13 +4,22 @@
 the files in ``events/`` are these same events, issued at :data:`SAMPLE_TIME`, and a test keeps
 the two identical. Code hashes are made with the local stand-ins' development key, so the
 Verify samples hold a real hash of :data:`SAMPLE_CODE`.
+
+Each custom-challenge round in a session carries the metadata Create writes
+(``ca2:<SELECT or method>:<switched>:<sign-in id>:<the method's record>``, see
+``custom_auth.rounds``), all of one sign-in (:data:`SAMPLE_SIGN_IN`), and each Verify event the
+private parameters Create gives that round. Some samples are for a deployment other than the
+template's default (one method, EMAIL_OTP): :data:`PARAMETERS` says which template parameters
+each needs, and :data:`PRECEDED_BY` which need the choice a Verify sample records first.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
+from custom_auth.methods import SELECT
 from custom_auth.otp import CodeRecord, hash_code
+from custom_auth.rounds import Round
 from custom_auth.settings import Channel
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
 
@@ -18,11 +27,23 @@ from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
 SAMPLE_TIME = 1_795_305_600
 #: The code the samples' hashes are made from.
 SAMPLE_CODE = "123456"
+#: The random id Create gives a sign-in (the same in each of its rounds), for the samples.
+SAMPLE_SIGN_IN = "q7Hn2xKp9VbT4mWc1RzL0A"
+#: How much later than the first code the samples' switched-to method sent its own.
+SWITCH_DELAY = 30
 DEFAULT_USER_POOL_ID = "us-east-1_EXAMPLE01"
 DEFAULT_USERNAME = "7c1e1b7a-5d1f-4d4e-9f44-2f0c2b4c5a10"
 DEFAULT_CLIENT_ID = "1example23456789abcdefghij"
 #: ClientMetadata of RespondToAuthChallenge reaches the triggers; that of InitiateAuth does not.
 RESPOND_METADATA = {"clientMetadata": {"app": "web"}}
+#: The ClientMetadata key that names a method (as ``custom_auth.triggers`` reads it).
+METHOD_METADATA_KEY = "signInMethod"
+
+EMAIL_OTP, SMS_OTP = "EMAIL_OTP", "SMS_OTP"
+#: What the deployments of the samples offer the sample user (who has both an email address
+#: and a phone number).
+ONE_METHOD = (EMAIL_OTP,)
+BOTH = (EMAIL_OTP, SMS_OTP)
 
 TRIGGERS = {
     "define": "DefineAuthChallenge_Authentication",
@@ -34,6 +55,37 @@ FOLDERS = {
     "define": "define_auth_challenge",
     "create": "create_auth_challenge",
     "verify": "verify_auth_challenge_response",
+}
+
+#: Template parameters (besides a SenderEmail) of the deployments the samples are for.
+SEVERAL_METHODS = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes": "1"}
+SMS_ONLY = {"SignInMethods": "SMS_OTP", "SmsAllowedCountryCodes": "1"}
+PASSWORD_FIRST = {"AuthFlow": "password+otp"}
+#: The samples that need other template parameters than the defaults, by path under events/.
+PARAMETERS: Mapping[str, Mapping[str, str]] = {
+    "define_auth_challenge/after_srp_a.json": PASSWORD_FIRST,
+    "define_auth_challenge/after_right_password.json": PASSWORD_FIRST,
+    "define_auth_challenge/after_wrong_password.json": PASSWORD_FIRST,
+    "define_auth_challenge/after_choice.json": SEVERAL_METHODS,
+    "define_auth_challenge/after_refused_choice.json": SEVERAL_METHODS,
+    "define_auth_challenge/after_choice_and_right_answer.json": SEVERAL_METHODS,
+    "define_auth_challenge/after_switch_and_right_answer.json": SEVERAL_METHODS,
+    "create_auth_challenge/sms_first_round.json": SMS_ONLY,
+    "create_auth_challenge/choice_round.json": SEVERAL_METHODS,
+    "create_auth_challenge/after_refused_choice.json": SEVERAL_METHODS,
+    "create_auth_challenge/after_choice.json": SEVERAL_METHODS,
+    "create_auth_challenge/after_switch.json": SEVERAL_METHODS,
+    "verify_auth_challenge_response/choice.json": SEVERAL_METHODS,
+    "verify_auth_challenge_response/bad_choice.json": SEVERAL_METHODS,
+    "verify_auth_challenge_response/switch.json": SEVERAL_METHODS,
+    "verify_auth_challenge_response/second_switch.json": SEVERAL_METHODS,
+}
+#: Create samples that read a choice from the state table, and the Verify sample that records
+#: it (run in the same stand-ins first). Alone, ``after_choice`` fails closed (no choice is
+#: recorded: no challenge), and ``after_switch`` is a later round of EMAIL_OTP (no switch is).
+PRECEDED_BY: Mapping[str, str] = {
+    "create_auth_challenge/after_choice.json": "verify_auth_challenge_response/choice.json",
+    "create_auth_challenge/after_switch.json": "verify_auth_challenge_response/switch.json",
 }
 
 
@@ -48,6 +100,20 @@ def _attributes(username: str, *, email: bool = True, phone: bool = True) -> dic
     if phone:
         attributes |= {"phone_number_verified": "true", "phone_number": "+12065550100"}
     return attributes
+
+
+def private_parameters(
+    method: str, index: int, offered: tuple[str, ...], *, may_switch: bool = False
+) -> dict[str, str]:
+    """What Create keeps private about round ``index`` of the sample sign-in, besides the code's
+    record (``custom_auth.triggers``)."""
+    return {
+        "signInMethod": method,
+        "signIn": SAMPLE_SIGN_IN,
+        "round": str(index),
+        "offered": ",".join(offered),
+        "maySwitch": "1" if may_switch else "0",
+    }
 
 
 class _Builder:
@@ -71,23 +137,31 @@ class _Builder:
             "response": dict(UNFILLED_RESPONSES[TriggerSource(TRIGGERS[trigger])]),
         }
 
-    def record(self, issued_at: int | None = None, username: str = "") -> CodeRecord:
+    def record(self, issued_at: int | None = None, channel: Channel = Channel.EMAIL) -> CodeRecord:
         issued = self.now if issued_at is None else issued_at
         code_hash = hash_code(
             DEVELOPMENT_CODE_KEY.encode(),
             SAMPLE_CODE,
             user_pool_id=self.user_pool_id,
-            user_name=username or self.username,
+            user_name=self.username,
             issued_at=issued,
         )
-        return CodeRecord(code_hash, issued, Channel.EMAIL, "a***@e***.com")
+        destination = "a***@e***.com" if channel is Channel.EMAIL else "+*******0100"
+        return CodeRecord(code_hash, issued, channel, destination)
 
-    def round(self, result: bool) -> dict[str, Any]:
-        return {
-            "challengeName": "CUSTOM_CHALLENGE",
-            "challengeResult": result,
-            "challengeMetadata": self.record().to_metadata(),
-        }
+    # -- session entries: one per round, with the metadata Create gave it ------------------
+
+    def round(
+        self, result: bool, method: str = EMAIL_OTP, *, switched: bool = False
+    ) -> dict[str, Any]:
+        channel = Channel.SMS if method == SMS_OTP else Channel.EMAIL
+        # A method switched to sends a code of its own, a little later.
+        issued = self.now + SWITCH_DELAY if switched else self.now
+        body = self.record(issued, channel).to_metadata()
+        return _entry(result, Round(method, switched, SAMPLE_SIGN_IN, body).to_metadata())
+
+    def choice(self, result: bool) -> dict[str, Any]:
+        return _entry(result, Round(SELECT, False, SAMPLE_SIGN_IN, "").to_metadata())
 
     # -- Define -----------------------------------------------------------------------------
 
@@ -107,6 +181,8 @@ class _Builder:
             }
 
         answered = RESPOND_METADATA
+        chose = {"clientMetadata": {"app": "web", METHOD_METADATA_KEY: EMAIL_OTP}}
+        forged = _entry(True, "code-123456")  # metadata Create never wrote
         return {
             "new_sign_in": lambda: self.define([]),
             "after_right_answer": lambda: self.define([self.round(True)], **answered),
@@ -116,6 +192,16 @@ class _Builder:
             "after_right_password": lambda: self.define([srp_a, verifier(True)], **answered),
             "after_wrong_password": lambda: self.define([srp_a, verifier(False)], **answered),
             "unknown_user": lambda: self._unknown(self.define([], userNotFound=True)),
+            "after_forged_round": lambda: self.define([forged], **answered),
+            "after_choice": lambda: self.define([self.choice(True)], **chose),
+            "after_refused_choice": lambda: self.define([self.choice(False)], **answered),
+            "after_choice_and_right_answer": lambda: self.define(
+                [self.choice(True), self.round(True)], **answered
+            ),
+            "after_switch_and_right_answer": lambda: self.define(
+                [self.choice(True), self.round(False), self.round(True, SMS_OTP, switched=True)],
+                **answered,
+            ),
         }
 
     # -- Create -----------------------------------------------------------------------------
@@ -130,36 +216,63 @@ class _Builder:
         return self.envelope("create", body)
 
     def create_scenarios(self) -> dict[str, Callable[[], dict[str, Any]]]:
+        answered = RESPOND_METADATA
         return {
             "first_round": lambda: self.create([]),
-            "later_round": lambda: self.create([self.round(False)], **RESPOND_METADATA),
+            "later_round": lambda: self.create([self.round(False)], **answered),
             "unknown_user": lambda: self._unknown(self.create([], userNotFound=True)),
-            "sms_channel": lambda: self.create(
+            "sms_first_round": lambda: self.create(
                 [], userAttributes=_attributes(self.username, email=False)
             ),
+            "choice_round": lambda: self.create([]),
+            "after_refused_choice": lambda: self.create([self.choice(False)], **answered),
+            "after_choice": lambda: self.create([self.choice(True)], **answered),
+            "after_switch": lambda: self.create([self.choice(True), self.round(False)], **answered),
         }
 
     # -- Verify -----------------------------------------------------------------------------
 
-    def verify(self, answer: str, record: CodeRecord, **request: Any) -> dict[str, Any]:
+    def verify(self, answer: str, private: dict[str, str], **request: Any) -> dict[str, Any]:
         body = {
             "userAttributes": _attributes(self.username),
-            "privateChallengeParameters": record.private_parameters(),
+            "privateChallengeParameters": private,
             "challengeAnswer": answer,
         }
         body |= {"userNotFound": False} | RESPOND_METADATA | request
         return self.envelope("verify", body)
 
+    def code_round(self, record: CodeRecord, index: int = 0, **method: Any) -> dict[str, str]:
+        """The private parameters of an EMAIL_OTP round (one method, unless ``method`` says)."""
+        name = method.pop("name", EMAIL_OTP)
+        offered = method.pop("offered", ONE_METHOD)
+        return record.private_parameters() | private_parameters(name, index, offered, **method)
+
     def verify_scenarios(self) -> dict[str, Callable[[], dict[str, Any]]]:
         wrong = f"{(int(SAMPLE_CODE) + 1) % 10 ** len(SAMPLE_CODE):0{len(SAMPLE_CODE)}d}"
+        choosing = private_parameters(SELECT, 0, BOTH)
+        # The EMAIL_OTP round after the choice: a switch is still allowed...
+        chosen = self.code_round(self.record(), 1, offered=BOTH, may_switch=True)
+        # ...and the SMS_OTP round switched to: no second switch.
+        sms = self.record(self.now + SWITCH_DELAY, Channel.SMS)
+        switched = self.code_round(sms, 2, name=SMS_OTP, offered=BOTH)
+
+        def naming(method: str) -> dict[str, Any]:
+            return {"clientMetadata": {"app": "web", METHOD_METADATA_KEY: method}}
+
         return {
-            "right_answer": lambda: self.verify(SAMPLE_CODE, self.record()),
-            "wrong_answer": lambda: self.verify(wrong, self.record()),
-            "expired_answer": lambda: self.verify(SAMPLE_CODE, self.record(self.now - 3600)),
-            "malformed_answer": lambda: self.verify("12ab56", self.record()),
-            "unknown_user": lambda: self._unknown(
-                self.verify(SAMPLE_CODE, self._unmatchable(), userNotFound=True)
+            "right_answer": lambda: self.verify(SAMPLE_CODE, self.code_round(self.record())),
+            "wrong_answer": lambda: self.verify(wrong, self.code_round(self.record())),
+            "expired_answer": lambda: self.verify(
+                SAMPLE_CODE, self.code_round(self.record(self.now - 3600))
             ),
+            "malformed_answer": lambda: self.verify("12ab56", self.code_round(self.record())),
+            "unknown_user": lambda: self._unknown(
+                self.verify(SAMPLE_CODE, self.code_round(self._unmatchable()), userNotFound=True)
+            ),
+            "choice": lambda: self.verify(EMAIL_OTP, choosing),
+            "bad_choice": lambda: self.verify("WEB_AUTHN", choosing),
+            "switch": lambda: self.verify(SMS_OTP, chosen, **naming(SMS_OTP)),
+            "second_switch": lambda: self.verify(EMAIL_OTP, switched, **naming(EMAIL_OTP)),
         }
 
     def _unknown(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +287,14 @@ class _Builder:
         )
 
 
+def _entry(result: bool, metadata: str) -> dict[str, Any]:
+    return {
+        "challengeName": "CUSTOM_CHALLENGE",
+        "challengeResult": result,
+        "challengeMetadata": metadata,
+    }
+
+
 def scenarios(trigger: str) -> list[str]:
     """The scenario names of ``trigger`` (define, create or verify)."""
     return list(_table(_Builder(DEFAULT_USER_POOL_ID, DEFAULT_USERNAME, SAMPLE_TIME), trigger))
@@ -184,6 +305,11 @@ def _table(builder: _Builder, trigger: str) -> dict[str, Callable[[], dict[str, 
         raise UnknownScenarioError(f"trigger must be one of {', '.join(TRIGGERS)}")
     table: dict[str, Callable[[], dict[str, Any]]] = getattr(builder, f"{trigger}_scenarios")()
     return table
+
+
+def parameters(trigger: str, scenario: str) -> Mapping[str, str]:
+    """The template parameters (besides a sender) the scenario's deployment needs."""
+    return PARAMETERS.get(f"{FOLDERS[trigger]}/{scenario}.json", {})
 
 
 def generate(

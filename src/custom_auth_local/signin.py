@@ -5,8 +5,16 @@ demo``. The answers go through ``custom_auth.model``: each response is parsed an
 each ChallengeResponses map is built by ``challenge_responses`` (SECRET_HASH included when the
 client has a secret). With a password, the sign-in starts with SRP_A and answers
 PASSWORD_VERIFIER with a real SRP proof.
+
+Sign-in methods (``SIGN_IN_METHODS`` of the deployment): when several are enabled, the first
+round is a choice (``SIGN_IN_METHOD=SELECT``, the offered ones in ``SIGN_IN_METHODS``), which
+:func:`sign_in` answers with the method asked for (or the first offered), as the ``ANSWER`` and
+as ``ClientMetadata.signInMethod``. A code round is answered by ``ask_code``, which may instead
+return the name of another offered method: that switches to it (once per sign-in), and the
+next round is that method's.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +33,13 @@ from custom_auth_local import srp
 
 AskCode = Callable[[ChallengeParameters], str]
 Step = Callable[[str, AdminInitiateAuthResponse], None]
+
+#: The public parameter that names a round's method, and its value for a choice.
+SIGN_IN_METHOD = "SIGN_IN_METHOD"
+SIGN_IN_METHODS = "SIGN_IN_METHODS"
+SELECT = "SELECT"
+#: The ClientMetadata key that names the method chosen (or switched to).
+METHOD_METADATA_KEY = "signInMethod"
 
 
 class SignInError(CustomAuthError):
@@ -46,16 +61,57 @@ class Client:
     admin: bool = False  # AdminInitiateAuth / AdminRespondToAuthChallenge (needs user_pool_id)
 
 
+def round_method(parameters: ChallengeParameters) -> str | None:
+    """The round's method (``SIGN_IN_METHOD``): SELECT for a choice, None if not named."""
+    return parameters.get(SIGN_IN_METHOD)
+
+
+def offered_methods(parameters: ChallengeParameters) -> tuple[str, ...]:
+    """The methods the user may choose or switch to (``SIGN_IN_METHODS``); () when the
+    deployment has one method (the parameter is then absent)."""
+    raw = parameters.get(SIGN_IN_METHODS)
+    if raw is None:
+        return ()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise SignInError("InvalidChallenge", f"{SIGN_IN_METHODS} is not a JSON list of names")
+    return tuple(value)
+
+
+def choose(parameters: ChallengeParameters, method: str | None) -> str:
+    """The answer to a choice round: ``method``, which must be offered, or the first offered."""
+    offered = offered_methods(parameters)
+    if not offered:
+        raise SignInError("InvalidChallenge", "a choice of method that offers none")
+    if method is None:
+        return offered[0]
+    if method not in offered:
+        raise SignInError(
+            "MethodNotOffered",
+            f"{method} is not offered to this user; the pool offers {', '.join(offered)}",
+        )
+    return method
+
+
 def sign_in(
     client: Client,
     username: str,
     ask_code: AskCode,
     *,
     password: str | None = None,
+    method: str | None = None,
     on_step: Step | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> AdminInitiateAuthResponse:
-    """Sign ``username`` in; returns the final response (with AuthenticationResult)."""
+    """Sign ``username`` in; returns the final response (with AuthenticationResult).
+
+    ``method`` is the sign-in method to use (``EMAIL_OTP``, ``SMS_OTP``): a choice round is
+    answered with it (without it, with the first offered); a deployment whose one method is
+    another raises :class:`SignInError` before ``ask_code`` is asked. ``ask_code`` answers each
+    code round; returning an offered method's name instead switches to that method."""
     if (password is not None or client.admin) and not client.user_pool_id:
         raise SignInError("InvalidParameter", "a user pool id is needed for SRP and admin calls")
     parameters = {"USERNAME": username}
@@ -71,10 +127,20 @@ def sign_in(
         if on_step is not None:
             on_step("challenge", response)
         params = response.challenge_parameters or ChallengeParameters()
+        metadata: dict[str, str] = {}
         if response.challenge_name is ChallengeName.PASSWORD_VERIFIER and srp_client and password:
             answers = srp_client.answer(dict(params), password, now())
         elif response.challenge_name is ChallengeName.CUSTOM_CHALLENGE:
-            answers = {"ANSWER": ask_code(params)}
+            current = round_method(params)
+            if current == SELECT:
+                answer = choose(params, method)
+            else:
+                _check_method(params, method, current)
+                answer = ask_code(params)
+            if answer != current and answer in offered_methods(params):
+                # A choice, or a switch: named in ClientMetadata too, as the ANSWER.
+                metadata = {METHOD_METADATA_KEY: answer}
+            answers = {"ANSWER": answer}
         else:
             raise SignInError(
                 "UnexpectedChallenge", f"{response.challenge_name} is not handled here"
@@ -88,10 +154,22 @@ def sign_in(
             challenge=str(response.challenge_name),
             session=str(response.session),
             responses=responses,
+            metadata=metadata,
         )
     if on_step is not None:
         on_step("tokens", response)
     return response
+
+
+def _check_method(parameters: ChallengeParameters, method: str | None, current: str | None) -> None:
+    """A first round of a pool with one method: refuse it if it is not ``method``, before a
+    code is asked for (with several methods, the choice took care of it)."""
+    if method is None or current is None or current == method or offered_methods(parameters):
+        return
+    raise SignInError(
+        "MethodNotEnabled",
+        f"{method} is not enabled for this pool; its only sign-in method is {current}",
+    )
 
 
 def _call(client: Client, call: str, **arguments: Any) -> AdminInitiateAuthResponse:
@@ -112,11 +190,13 @@ def _call(client: Client, call: str, **arguments: Any) -> AdminInitiateAuthRespo
                 if admin
                 else cognito.respond_to_auth_challenge
             )
+            metadata = arguments.get("metadata")
             raw = method(
                 ClientId=client.client_id,
                 ChallengeName=arguments["challenge"],
                 Session=arguments["session"],
                 ChallengeResponses=arguments["responses"],
+                **({"ClientMetadata": metadata} if metadata else {}),
                 **pool,
             )
     except ClientError as error:
