@@ -6,9 +6,9 @@ Fails closed: an event it cannot read, or any error, fails the sign-in. Imports 
 from typing import Any
 
 from custom_auth.define import define_auth_challenge, failed_define
-from custom_auth.events import DefineAuthChallengeEvent
+from custom_auth.define_event import DefineAuthChallengeEvent
+from custom_auth.flow_settings import FlowSettings
 from custom_auth.observability import guarded, logger, metrics
-from custom_auth.settings import FlowSettings
 
 POLICY = FlowSettings.from_env()
 

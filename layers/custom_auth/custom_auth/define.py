@@ -6,10 +6,10 @@ hashing, no delivery, no state store) and its cold start stays short.
 
 from typing import Any
 
-from custom_auth.events import DefineAuthChallengeEvent
+from custom_auth.define_event import DefineAuthChallengeEvent
 from custom_auth.flow import Outcome, decide
+from custom_auth.flow_settings import FlowSettings
 from custom_auth.observability import Metric, count, logger, with_response
-from custom_auth.settings import FlowSettings
 
 
 def define_auth_challenge(

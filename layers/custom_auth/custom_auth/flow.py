@@ -23,11 +23,11 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from custom_auth.challenge_names import ChallengeName
-from custom_auth.events import ChallengeResult
+from custom_auth.define_event import ChallengeResult
+from custom_auth.flow_settings import AuthFlow, FlowSettings
 from custom_auth.methods import SELECT
 from custom_auth.methods.password_first import PASSWORD_FIRST, SRP_A
 from custom_auth.rounds import parse_round
-from custom_auth.settings import AuthFlow, FlowSettings
 
 __all__ = ["SRP_A", "Decision", "Outcome", "decide"]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from custom_auth.challenge_names import ChallengeName
-from custom_auth.events import ChallengeResult
+from custom_auth.define_event import ChallengeResult
 
 #: The session entry Cognito records when a client starts CUSTOM_AUTH with SRP_A.
 SRP_A = "SRP_A"
