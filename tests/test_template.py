@@ -66,7 +66,12 @@ def test_every_function_runs_python_3_13_on_arm64_within_cognitos_five_seconds()
         # Cognito waits five seconds for a trigger; Secrets Manager is not in such a hurry.
         assert props["Timeout"] < 5 if logical_id != ROTATION else props["Timeout"] <= 60
     layer = template.data["Resources"]["CustomAuthLayer"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # layers/custom_auth/Makefile: the python3.13 builder's work, plus precompiled bytecode.
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    makefile = (ROOT / "layers" / "custom_auth" / "Makefile").read_text(encoding="utf-8")
+    assert "build-CustomAuthLayer:" in makefile
+    assert "--invalidation-mode unchecked-hash" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile
     assert layer["Properties"]["ContentUri"] == "layers/custom_auth"
 
 

@@ -3,6 +3,10 @@
 Every other function of the template (the code key's rotation: Secrets Manager, not Cognito,
 invokes it) is checked to import from its built code and layer and to have its handler.
 
+The layer must also ship its bytecode (layers/custom_auth/Makefile): for every module, a
+cpython-313 ``.pyc`` in unchecked-hash mode, which the read-only runtime loads as it is instead
+of compiling the source on each cold start.
+
 Runs with the project's interpreter (it reads template.yaml), and starts each function in a
 fresh process of ``--python``: a python3.13 virtualenv holding only boto3 (which the Lambda
 runtime provides) and moto (to stand in for AWS). Nothing of this project is installed there,
@@ -137,9 +141,32 @@ def check_imports(python: str, build: Path, spec: FunctionSpec) -> list[str]:
     return problems
 
 
-def check(python: str, build: Path, template: Template) -> list[str]:
+# The flags word of a .pyc (PEP 552): bit 0 hash-based, bit 1 check the source.
+_UNCHECKED_HASH = 0b01
+
+
+def check_bytecode(layer_dir: Path) -> list[str]:
+    """Every module of the layer has a python3.13 .pyc that the runtime loads unchecked."""
     problems = []
+    modules = [p for p in layer_dir.rglob("*.py") if "__pycache__" not in p.parts]
+    for source in modules:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        if not compiled.is_file():
+            problems.append(f"CustomAuthLayer: no bytecode for {source.relative_to(layer_dir)}")
+            continue
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        if flags != _UNCHECKED_HASH:
+            problems.append(f"CustomAuthLayer: {compiled.name} is not unchecked-hash bytecode")
+    others = [p for p in layer_dir.rglob("*.pyc") if not p.name.endswith(".cpython-313.pyc")]
+    problems += [f"CustomAuthLayer: bytecode of another Python: {p.name}" for p in others]
+    if not problems:
+        print(f"CustomAuthLayer: {len(modules)} modules, each with unchecked python3.13 bytecode")
+    return problems
+
+
+def check(python: str, build: Path, template: Template) -> list[str]:
     layer_dir = build / "CustomAuthLayer" / "python"
+    problems = check_bytecode(layer_dir)
     table = template.properties("UserStateTable")
     triggers = template.triggers()
     for logical_id, spec in template.functions().items():
