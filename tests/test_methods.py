@@ -7,9 +7,11 @@ from typing import Any
 import boto3
 import pytest
 
+from custom_auth.methods.base import Challenge, Judgement, MethodLimits
 from custom_auth.observability import TriggerError
 from custom_auth.rounds import parse_round
 from custom_auth.state_store import DynamoDBStateStore, state_key
+from custom_auth.verdict import Verdict
 from tests.triggers import (
     CUSTOM,
     STATE_TABLE,
@@ -313,3 +315,63 @@ def test_a_choice_that_was_not_recorded_fails_closed(both: Triggers) -> None:
     with pytest.raises(TriggerError):
         both.create.lambda_handler(create_event(forged), Context())
     assert not sent_emails() and not sent_sms()
+
+
+# --- a method whose proof cannot be guessed -----------------------------------------------------
+
+
+class SignedProof:
+    """A stand-in for the methods to come (a signed link, a passkey): it sends nothing, and its
+    proof cannot be guessed, which it says through its limits."""
+
+    name = "EMAIL_OTP"  # registered names only; the interface is what is under test
+    limits = MethodLimits(guessable=False, sends_over=None)
+
+    def usable(self, attributes: Any) -> bool:
+        return True
+
+    def start(self, event: Any, limits: Any, now: int) -> Challenge:
+        return Challenge({"PROOF": "wanted"}, {"expected": "proof-1"}, "body", {"plan": "none"})
+
+    def carry(self, body: str) -> Challenge:
+        return Challenge({"PROOF": "wanted"}, {"expected": "proof-1"}, body, {"plan": "carry"})
+
+    def judge(self, event: Any, now: int) -> Judgement:
+        right = event.challenge_answer == event.private_challenge_parameters["expected"]
+        return Judgement(Verdict.RIGHT if right else Verdict.WRONG, "proof-1", now + 300)
+
+
+def test_an_unguessable_proof_signs_in_during_a_lockout_once(
+    quiet: None,
+) -> None:
+    from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
+    from custom_auth.methods.base import Methods
+    from custom_auth.triggers import create_auth_challenge, verify_auth_challenge_response
+    from tests.triggers import memory_limits
+
+    limits = memory_limits(lockout_after_failures=1)
+    now = 1_800_000_000
+
+    def answer(methods: Methods, answer: str) -> bool:
+        created = create_auth_challenge(
+            CreateAuthChallengeEvent.from_dict(create_event([])),
+            methods=methods, limits=limits, clock=lambda: now,
+        )  # fmt: skip
+        assert created.response is not None
+        private = dict(created.response.private_challenge_parameters)
+        verified = verify_auth_challenge_response(
+            VerifyAuthChallengeResponseEvent.from_dict(verify_event(private, answer)),
+            methods=methods, limits=limits, clock=lambda: now,
+        )  # fmt: skip
+        assert verified.response is not None
+        return verified.response.answer_correct
+
+    proof = Methods((SignedProof(),))
+    assert answer(proof, "forged") is False  # a wrong proof counts: the user is now locked out
+    state = limits.store.load(state_key("us-east-1_EXAMPLE01", create_event([])["userName"]), now)
+    assert state.is_locked(now)
+    assert answer(proof, "proof-1") is True  # the way out of a lockout someone else caused
+    assert limits.store.load(
+        state_key("us-east-1_EXAMPLE01", create_event([])["userName"]), now
+    ).is_locked(now)  # and the lockout stays
+    assert answer(proof, "proof-1") is False  # one proof signs in once
