@@ -418,6 +418,14 @@ SEVERAL = {
 PHONE = {"phone_number": "+12065550100", "phone_number_verified": "true"}
 
 
+@pytest.fixture
+def several(make_custom_auth_stack: Any) -> Any:
+    """A local pool with EMAIL_OTP and SMS_OTP, and alice with a verified phone number."""
+    stack = make_custom_auth_stack(parameter_overrides=SEVERAL, env_overrides=QUIET_TRIGGERS)
+    stack.create_user("alice@example.com", attributes=PHONE)
+    return stack
+
+
 def sign_in(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -442,10 +450,9 @@ def sign_in(
 def test_sign_in_chooses_the_method_asked_for(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    make_custom_auth_stack: Any,
+    several: Any,
 ) -> None:
-    stack = make_custom_auth_stack(parameter_overrides=SEVERAL, env_overrides=QUIET_TRIGGERS)
-    stack.create_user("alice@example.com", attributes=PHONE)
+    stack = several
     code, output, _, prompts = sign_in(capsys, monkeypatch, stack, ["code"], "--method", "SMS_OTP")
     assert code == 0 and output.startswith("Signed in as alice@example.com: tokens issued")
     assert prompts == ["Code sent by sms to +*** (or EMAIL_OTP to switch): "]
@@ -456,10 +463,9 @@ def test_sign_in_chooses_the_method_asked_for(
 def test_sign_in_switches_once_when_the_answer_names_another_method(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    make_custom_auth_stack: Any,
+    several: Any,
 ) -> None:
-    stack = make_custom_auth_stack(parameter_overrides=SEVERAL, env_overrides=QUIET_TRIGGERS)
-    stack.create_user("alice@example.com", attributes=PHONE)
+    stack = several
     code, _, _, prompts = sign_in(capsys, monkeypatch, stack, ["SMS_OTP", "code"])
     assert code == 0
     assert prompts == [

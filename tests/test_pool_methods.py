@@ -3,13 +3,14 @@ choosing, switching, refusals, and the trigger invocations each path takes."""
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from custom_auth.model import AdminInitiateAuthResponse
 from custom_auth_local.stack import LocalStack
+from tests.test_pool import answer as respond
+from tests.test_pool import initiate
 
 EMAIL, PHONE = "alice@example.com", "+12065550100"
 BOTH = {
@@ -27,29 +28,6 @@ def stack(make_custom_auth_stack: Callable[..., LocalStack]) -> LocalStack:
         attributes={"phone_number": PHONE, "phone_number_verified": "true"},
     )
     return made
-
-
-def initiate(stack: LocalStack, username: str = EMAIL, **extra: Any) -> AdminInitiateAuthResponse:
-    raw = stack.cognito().initiate_auth(
-        ClientId=stack.client_id,
-        AuthFlow="CUSTOM_AUTH",
-        AuthParameters={"USERNAME": username},
-        **extra,
-    )
-    return AdminInitiateAuthResponse.from_dict(raw)
-
-
-def respond(
-    stack: LocalStack, challenge: AdminInitiateAuthResponse, answer: str, **extra: Any
-) -> AdminInitiateAuthResponse:
-    raw = stack.cognito().respond_to_auth_challenge(
-        ClientId=stack.client_id,
-        ChallengeName="CUSTOM_CHALLENGE",
-        Session=str(challenge.session),
-        ChallengeResponses=challenge.challenge_responses(client_id=stack.client_id, ANSWER=answer),
-        **extra,
-    )
-    return AdminInitiateAuthResponse.from_dict(raw)
 
 
 def last_code(stack: LocalStack, channel: str) -> str:
