@@ -375,3 +375,15 @@ def test_an_unguessable_proof_signs_in_during_a_lockout_once(
         state_key("us-east-1_EXAMPLE01", create_event([])["userName"]), now
     ).is_locked(now)  # and the lockout stays
     assert answer(proof, "proof-1") is False  # one proof signs in once
+
+
+def test_the_methods_values_never_show_a_secret_in_their_repr() -> None:
+    from custom_auth.rounds import Round
+
+    described = Round("EMAIL_OTP", False, "SIGN-IN-ID", 'otp1:{"h":"CODE-HASH"}')
+    challenge = Challenge({"A": "b"}, {"codeHash": "CODE-HASH"}, "BODY-HASH", {"plan": "send"})
+    judgement = Judgement(Verdict.RIGHT, "CODE-HASH", 10)
+    shown = repr(described) + repr(challenge) + repr(judgement) + str(judgement)
+    for secret in ("SIGN-IN-ID", "CODE-HASH", "BODY-HASH"):
+        assert secret not in shown
+    assert "EMAIL_OTP" in shown and "right" in shown and "send" in shown

@@ -1229,3 +1229,13 @@ def test_the_check_finds_what_it_cannot_go_through(
 ) -> None:
     found = flows_that_skip_the_triggers(doctored(tmp_path, *replacements))
     assert any(finding in line for line in found), found
+
+
+def test_create_and_verify_move_after_define_and_roll_back_before_it() -> None:
+    """A new Create (choice rounds, which Verify answers true) beside an old Define (which
+    knows no choices) would read a choice as a right answer: so Create and Verify depend on
+    Define's alias, and CloudFormation updates Define first and rolls it back last."""
+    resources = load().data["Resources"]
+    for logical_id in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        assert resources[logical_id]["DependsOn"] == "DefineAuthChallengeFunctionAliaslive"
+    assert "DependsOn" not in resources["DefineAuthChallengeFunction"]

@@ -105,7 +105,9 @@ CONFIGS: dict[str, dict[str, str]] = {
 TWO_METHODS = ("create_auth_challenge", "verify_auth_challenge_response")
 #: What each function cannot do without: the Powertools pieces it uses and, where it calls
 #: AWS, boto3 with the clients it creates (the code key's secretsmanager client included).
-_POWERTOOLS = "from aws_lambda_powertools import Logger, Metrics\n"
+# The handlers freeze the collector's generations once Powertools is in (custom_auth.cold_start);
+# the floors do the same at the same point, so what follows is compared alike.
+_POWERTOOLS = "from aws_lambda_powertools import Logger, Metrics\nimport gc\ngc.freeze()\n"
 _STATE_AND_KEY = (
     "import boto3\n"
     "from botocore.config import Config\n"

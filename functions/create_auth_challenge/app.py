@@ -8,7 +8,10 @@ included) is logged without secrets and raised as a generic one: no challenge, n
 import os
 from typing import Any
 
-from custom_auth import methods
+from custom_auth import (
+    cold_start,  # noqa: F401 - first: Powertools in, then gc.freeze()
+    methods,
+)
 from custom_auth.events import CreateAuthChallengeEvent
 from custom_auth.observability import guarded, logger, metrics
 from custom_auth.pacing import Pacer

@@ -5,6 +5,7 @@ Fails closed: an event it cannot read, or any error, fails the sign-in. Imports 
 
 from typing import Any
 
+from custom_auth import cold_start  # noqa: F401 - first: Powertools in, then gc.freeze()
 from custom_auth.define import define_auth_challenge, failed_define
 from custom_auth.define_event import DefineAuthChallengeEvent
 from custom_auth.flow_settings import FlowSettings

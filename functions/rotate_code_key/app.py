@@ -6,6 +6,7 @@ the version, never a key. Only boto3's secretsmanager client is used.
 
 from typing import Any
 
+from custom_auth import cold_start  # noqa: F401 - first: Powertools in, then gc.freeze()
 from custom_auth.key_rotation import CodeKeyRotation, RotationEvent
 from custom_auth.observability import logger
 

@@ -8,7 +8,10 @@ answer while the user is locked out, nor any answer when the state table is unav
 import os
 from typing import Any
 
-from custom_auth import methods
+from custom_auth import (
+    cold_start,  # noqa: F401 - first: Powertools in, then gc.freeze()
+    methods,
+)
 from custom_auth.errors import InvalidEventError
 from custom_auth.events import VerifyAuthChallengeResponseEvent
 from custom_auth.observability import guarded, logger, metrics

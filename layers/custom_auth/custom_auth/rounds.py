@@ -26,6 +26,10 @@ class Round(NamedTuple):
     #: The method's own record (empty for SELECT).
     body: str
 
+    def __repr__(self) -> str:
+        # The sign-in's id keys its recorded choices, and the body holds the code's hash.
+        return f"Round(method={self.method!r}, switched={self.switched}, sign_in=<redacted>)"
+
     def to_metadata(self) -> str:
         """``challengeMetadata``."""
         return f"{_PREFIX}:{self.method}:{int(self.switched)}:{self.sign_in}:{self.body}"

@@ -65,6 +65,11 @@ class Challenge(NamedTuple):
     #: For the log line: what happened, in a few words, and never a secret.
     log: Mapping[str, object]
 
+    def __repr__(self) -> str:
+        # The private parameters and the record hold the code's hash; the public ones may
+        # too, for a method that has no other way to carry a challenge.
+        return f"Challenge(public=<{len(self.public)} keys>, private=<redacted>, log={self.log!r})"
+
 
 class Judgement(NamedTuple):
     """How a method judged an answer."""
@@ -77,6 +82,12 @@ class Judgement(NamedTuple):
     expires_at: int = 0
     #: The secret is too strong to guess: accepted during a lockout (a lockout code).
     unguessable: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Judgement(verdict={self.verdict.value!r}, secret_id=<redacted>, "
+            f"expires_at={self.expires_at}, unguessable={self.unguessable})"
+        )
 
 
 class SignInMethod(Protocol):
