@@ -387,3 +387,13 @@ def test_the_methods_values_never_show_a_secret_in_their_repr() -> None:
     for secret in ("SIGN-IN-ID", "CODE-HASH", "BODY-HASH"):
         assert secret not in shown
     assert "EMAIL_OTP" in shown and "right" in shown and "send" in shown
+
+
+@pytest.mark.parametrize("round_index", ["", "x", "\u00b2", "-1"])
+def test_a_choice_in_a_round_create_did_not_describe_is_refused_not_raised(
+    both: Triggers, round_index: str
+) -> None:
+    signin = sign_in(both)
+    signin.start()
+    event = verify_event({**signin._private, "round": round_index}, "EMAIL_OTP")
+    assert both.verify.lambda_handler(event, Context())["response"] == {"answerCorrect": False}

@@ -302,8 +302,8 @@ def _loggable(name: str | None) -> str:
 def _record(event: VerifyAuthChallengeResponseEvent, limits: Limits, method: str, now: int) -> bool:
     private = event.private_challenge_parameters
     sign_in, index = private.get("signIn", ""), private.get("round", "")
-    if not sign_in or not index.isdigit():
-        return False
+    if not sign_in or not (index.isascii() and index.isdigit()):
+        return False  # not what Create wrote: refused, like a bad choice
     try:
         return limits.store.record_choice(
             choice_key(event.user_pool_id, sign_in, int(index)),
