@@ -129,7 +129,7 @@ def test_one_guess_budget_across_both_code_methods(quiet: None) -> None:
     more guesses than with one: the lockout counts every wrong answer, whichever the method
     (a budget per method would let half as many lockouts through)."""
     with coverage_paused():
-        brute_force(100_000, both_methods=True)
+        brute_force(50_000, both_methods=True)
 
 
 def brute_force(count: int, *, both_methods: bool = False) -> None:

@@ -308,3 +308,55 @@ def test_javascript_clients(deployment: Deployment, script: str, tmp_path: Path)
     assert done.returncode == 0, done.stderr
     # Nothing secret in what the scripts print.
     assert PASSWORD not in done.stdout and not re.search(r"eyJ[\w-]{20,}", done.stdout)
+
+
+# --- several methods, through the AWS CLI ---------------------------------------------------------
+
+
+def test_the_aws_cli_chooses_a_method_and_switches_once(tmp_path: Path) -> None:
+    """The AWS CLI against `custom-auth serve` with EMAIL_OTP and SMS_OTP: the choice round, a
+    choice named in the ANSWER and in --client-metadata, a switch to SMS, and the texted code."""
+    parameters = (SENDER, "SignInMethods=EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes=1")
+    with serving(tmp_path, parameters=parameters) as served:
+        email = "carol@example.com"
+        username = served.create_user(email, PASSWORD)
+        served.cognito().admin_update_user_attributes(
+            UserPoolId=served.user_pool_id,
+            Username=username,
+            UserAttributes=[
+                {"Name": "phone_number", "Value": "+12065550123"},
+                {"Name": "phone_number_verified", "Value": "true"},
+            ],
+        )
+        call = aws_cli_client(served)
+
+        def respond(step: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
+            return call(
+                "RespondToAuthChallenge",
+                ClientId=served.client_id,
+                ChallengeName="CUSTOM_CHALLENGE",
+                Session=step["Session"],
+                ChallengeResponses={
+                    "USERNAME": step["ChallengeParameters"]["USERNAME"],
+                    "ANSWER": answer,
+                },
+                **extra,
+            )
+
+        choice = call(
+            "InitiateAuth", ClientId=served.client_id, AuthFlow="CUSTOM_AUTH",
+            AuthParameters={"USERNAME": email},
+        )  # fmt: skip
+        assert choice["ChallengeParameters"]["SIGN_IN_METHOD"] == "SELECT"
+        assert json.loads(choice["ChallengeParameters"]["SIGN_IN_METHODS"]) == [
+            "EMAIL_OTP",
+            "SMS_OTP",
+        ]
+        assert served.sent() == 0
+        emailed = respond(choice, "EMAIL_OTP", ClientMetadata={"signInMethod": "EMAIL_OTP"})
+        assert emailed["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"] == "EMAIL"
+        texted = respond(emailed, "SMS_OTP")  # the email did not arrive: try SMS
+        assert texted["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"] == "SMS"
+        assert [m["channel"] for m in served.messages()] == ["email", "sms"]
+        done = respond(texted, served.latest_code(0, to="+12065550123"))
+        assert set(done["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
