@@ -89,34 +89,35 @@ def private_of(created: CreateAuthChallengeEvent) -> dict[str, str]:
 
 
 @dataclass
-class FakeSes:
-    """An SES v2 client that records each SendEmail call (and when, by the test's clock)."""
+class FakeClient:
+    """An AWS client that records each call of its one send operation (and when, by the
+    test's clock), and answers with a message id."""
 
     clock: Callable[[], float] = lambda: T0
     calls: list[dict[str, Any]] = field(default_factory=list)
     at: list[int] = field(default_factory=list)
 
-    def send_email(self, **call: Any) -> dict[str, str]:
+    def _sent(self, kind: str, call: dict[str, Any]) -> dict[str, str]:
         self.calls.append(call)
         self.at.append(int(self.clock()))
-        return {"MessageId": f"email-{len(self.calls)}"}
+        return {"MessageId": f"{kind}-{len(self.calls)}"}
+
+
+class FakeSes(FakeClient):
+    """SES v2: SendEmail."""
+
+    def send_email(self, **call: Any) -> dict[str, str]:
+        return self._sent("email", call)
 
     def destinations(self) -> list[str]:
         return [address for call in self.calls for address in call["Destination"]["ToAddresses"]]
 
 
-@dataclass
-class FakeSns:
-    """An SNS client that records each Publish call (and when, by the test's clock)."""
-
-    clock: Callable[[], float] = lambda: T0
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    at: list[int] = field(default_factory=list)
+class FakeSns(FakeClient):
+    """SNS: Publish."""
 
     def publish(self, **call: Any) -> dict[str, str]:
-        self.calls.append(call)
-        self.at.append(int(self.clock()))
-        return {"MessageId": f"sms-{len(self.calls)}"}
+        return self._sent("sms", call)
 
     def destinations(self) -> list[str]:
         return [call["PhoneNumber"] for call in self.calls]

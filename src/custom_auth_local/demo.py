@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from custom_auth.errors import CustomAuthError
+from custom_auth.methods import METHOD_METADATA_KEY, SELECT, SIGN_IN_METHODS
 from custom_auth.model import AdminInitiateAuthResponse, ChallengeParameters
 from custom_auth_local import signin, tokens
 from custom_auth_local.stack import LocalStack, local_stack
@@ -154,14 +155,14 @@ def run_demo(
                 chosen = signin.round_method(parameters) or "?"
                 say()
                 heading("The choice of method")
-                say(f"   offered to this user ({signin.SIGN_IN_METHODS}): {', '.join(offered)}")
+                say(f"   offered to this user ({SIGN_IN_METHODS}): {', '.join(offered)}")
                 say(
                     f"   AdminRespondToAuthChallenge with ANSWER={chosen} and ClientMetadata "
-                    f'{{"{signin.METHOD_METADATA_KEY}": "{chosen}"}}'
+                    f'{{"{METHOD_METADATA_KEY}": "{chosen}"}}'
                 )
                 say("   the response, the chosen method's first round:")
                 say(f"   {response!r}")
-            elif signin.round_method(parameters) == signin.SELECT:
+            elif signin.round_method(parameters) == SELECT:
                 say()
                 heading("AdminInitiateAuth, AuthFlow=CUSTOM_AUTH")
                 say("   the response, read by custom_auth.model: a choice (SIGN_IN_METHOD=SELECT)")

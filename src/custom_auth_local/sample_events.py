@@ -17,9 +17,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
-from custom_auth.methods import SELECT
+from custom_auth.methods import METHOD_METADATA_KEY, SELECT
 from custom_auth.otp import CodeRecord, hash_code
 from custom_auth.rounds import Round
+from custom_auth.rounds import private_parameters as round_parameters
 from custom_auth.settings import Channel
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
 
@@ -36,8 +37,6 @@ DEFAULT_USERNAME = "7c1e1b7a-5d1f-4d4e-9f44-2f0c2b4c5a10"
 DEFAULT_CLIENT_ID = "1example23456789abcdefghij"
 #: ClientMetadata of RespondToAuthChallenge reaches the triggers; that of InitiateAuth does not.
 RESPOND_METADATA = {"clientMetadata": {"app": "web"}}
-#: The ClientMetadata key that names a method (as ``custom_auth.triggers`` reads it).
-METHOD_METADATA_KEY = "signInMethod"
 
 EMAIL_OTP, SMS_OTP = "EMAIL_OTP", "SMS_OTP"
 #: What the deployments of the samples offer the sample user (who has both an email address
@@ -106,14 +105,8 @@ def private_parameters(
     method: str, index: int, offered: tuple[str, ...], *, may_switch: bool = False
 ) -> dict[str, str]:
     """What Create keeps private about round ``index`` of the sample sign-in, besides the code's
-    record (``custom_auth.triggers``)."""
-    return {
-        "signInMethod": method,
-        "signIn": SAMPLE_SIGN_IN,
-        "round": str(index),
-        "offered": ",".join(offered),
-        "maySwitch": "1" if may_switch else "0",
-    }
+    record: :func:`custom_auth.rounds.private_parameters`, for the sample sign-in's id."""
+    return round_parameters(method, SAMPLE_SIGN_IN, index, offered, may_switch=may_switch)
 
 
 class _Builder:

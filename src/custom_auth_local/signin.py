@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from custom_auth.errors import CustomAuthError
+from custom_auth.methods import METHOD_METADATA_KEY, SELECT, SIGN_IN_METHOD, SIGN_IN_METHODS
 from custom_auth.model import (
     AdminInitiateAuthResponse,
     ChallengeName,
@@ -33,13 +34,6 @@ from custom_auth_local import srp
 
 AskCode = Callable[[ChallengeParameters], str]
 Step = Callable[[str, AdminInitiateAuthResponse], None]
-
-#: The public parameter that names a round's method, and its value for a choice.
-SIGN_IN_METHOD = "SIGN_IN_METHOD"
-SIGN_IN_METHODS = "SIGN_IN_METHODS"
-SELECT = "SELECT"
-#: The ClientMetadata key that names the method chosen (or switched to).
-METHOD_METADATA_KEY = "signInMethod"
 
 
 class SignInError(CustomAuthError):

@@ -35,6 +35,20 @@ class Round(NamedTuple):
         return f"{_PREFIX}:{self.method}:{int(self.switched)}:{self.sign_in}:{self.body}"
 
 
+def private_parameters(
+    method: str, sign_in: str, index: int, offered: tuple[str, ...], *, may_switch: bool
+) -> dict[str, str]:
+    """What Create keeps private about round ``index`` (besides the method's own record), for
+    Verify: the round's method, the sign-in's id, the methods offered, whether it may switch."""
+    return {
+        "signInMethod": method,
+        "signIn": sign_in,
+        "round": str(index),
+        "offered": ",".join(offered),
+        "maySwitch": "1" if may_switch else "0",
+    }
+
+
 def parse_round(metadata: object) -> Round | None:
     """Read :meth:`Round.to_metadata`'s output; anything else is None."""
     if not isinstance(metadata, str):

@@ -38,10 +38,16 @@ from custom_auth.events import (
     VerifyAuthChallengeResponseEvent,
 )
 from custom_auth.limits import AnswerOutcome, after_answer
-from custom_auth.methods import REGISTRY, SELECT
+from custom_auth.methods import (
+    METHOD_METADATA_KEY,
+    REGISTRY,
+    SELECT,
+    SIGN_IN_METHOD,
+    SIGN_IN_METHODS,
+)
 from custom_auth.methods.base import Judgement, Limits, Methods, SignInMethod
 from custom_auth.observability import Metric, count, logger, state_unavailable, with_response
-from custom_auth.rounds import Round, parse_round
+from custom_auth.rounds import Round, parse_round, private_parameters
 from custom_auth.state_store import (
     StateUnavailableError,
     choice_key,
@@ -64,8 +70,6 @@ __all__ = [
 Clock = Callable[[], float]
 #: How long a recorded choice is kept: longer than the longest auth session (15 minutes).
 CHOICE_TTL_SECONDS = 1_200
-#: The ClientMetadata key a client names its method with.
-METHOD_METADATA_KEY = "signInMethod"
 
 
 def _now(clock: Clock | None) -> int:
@@ -137,14 +141,14 @@ def create_auth_challenge(
     )
     count(Metric.CHALLENGES_CREATED)
     may_switch = several and not switched and not switched_before
-    public = {**challenge.public, "SIGN_IN_METHOD": method.name}
+    public = {**challenge.public, SIGN_IN_METHOD: method.name}
     if several:
-        public["SIGN_IN_METHODS"] = _json_list(offered)
+        public[SIGN_IN_METHODS] = _json_list(offered)
     return event.respond(
         public_challenge_parameters=public,
         private_challenge_parameters={
             **challenge.private,
-            **_private(method.name, sign_in, index, offered, may_switch),
+            **private_parameters(method.name, sign_in, index, offered, may_switch=may_switch),
         },
         challenge_metadata=Round(method.name, switched, sign_in, challenge.body).to_metadata(),
     )
@@ -202,8 +206,8 @@ def _select(
 ) -> CreateAuthChallengeEvent:
     logger.info("choice of method presented", extra={"round": index + 1, "offered": offered})
     count(Metric.CHALLENGES_CREATED)
-    public = {"SIGN_IN_METHOD": SELECT, "SIGN_IN_METHODS": _json_list(offered)}
-    private = _private(SELECT, sign_in, index, offered, may_switch=False)
+    public = {SIGN_IN_METHOD: SELECT, SIGN_IN_METHODS: _json_list(offered)}
+    private = private_parameters(SELECT, sign_in, index, offered, may_switch=False)
     return event.respond(
         public_challenge_parameters=public,
         private_challenge_parameters=private,
@@ -213,18 +217,6 @@ def _select(
 
 def _json_list(names: tuple[str, ...]) -> str:
     return json.dumps(list(names), separators=(",", ":"))
-
-
-def _private(
-    name: str, sign_in: str, index: int, offered: tuple[str, ...], may_switch: bool
-) -> dict[str, str]:
-    return {
-        "signInMethod": name,
-        "signIn": sign_in,
-        "round": str(index),
-        "offered": ",".join(offered),
-        "maySwitch": "1" if may_switch else "0",
-    }
 
 
 # --- Verify ---------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ REGISTRY: Mapping[str, str] = {
 #: What the first round of a sign-in with several methods is called in the public parameters
 #: (``SIGN_IN_METHOD``) and in its metadata; never a method's name.
 SELECT = "SELECT"
+#: The public parameter naming a round's method (SELECT for a choice).
+SIGN_IN_METHOD = "SIGN_IN_METHOD"
+#: The public parameter listing, as JSON, the methods this user may choose or switch to.
+SIGN_IN_METHODS = "SIGN_IN_METHODS"
+#: The ClientMetadata key of RespondToAuthChallenge a client may name its method with.
+METHOD_METADATA_KEY = "signInMethod"
 
 
 def build(names: tuple[str, ...], env: Mapping[str, str]) -> "Methods":
