@@ -1,7 +1,7 @@
 """The ``custom-auth`` command line.
 
     custom-auth demo [--interactive] [--username EMAIL] [--method METHOD]
-    custom-auth serve [--port 4566] [--user EMAIL ...]
+    custom-auth serve [--port 4566] [--user EMAIL ...] [--web DIR]
     custom-auth sign-in --username U [--endpoint-url URL | --stack-file F] [--password]
                         [--method METHOD]
     custom-auth outbox [--last] [--json]
@@ -242,6 +242,11 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"custom-auth: serving {args.template} at {description['endpoint_url']}")
         for key in ("region", "user_pool_id", "client_id", "outbox"):
             print(f"  {key:<13} {description[key]}")
+        if "sign_in_page" in description:
+            print(f"  sign-in page  {description['sign_in_page']}")
+        else:
+            print("  sign-in page  none: no web/index.html beside the template (--web DIR)")
+        print(f"  outbox page   {description['outbox_page']} (the codes a person would receive)")
         for user, name in dict(description["users"]).items():  # type: ignore[call-overload]
             print(f"  user          {user} (username {name})")
         print(f"  stack file    {args.stack_file}")
@@ -266,6 +271,7 @@ def serve_command(args: argparse.Namespace) -> int:
         announce=announce,
         stop=stop,
         log_requests=args.verbose,
+        web=args.web,
     )
     print("custom-auth: stopped", file=sys.stderr)
     return 0
@@ -398,6 +404,9 @@ def parser() -> argparse.ArgumentParser:
     endpoint.add_argument("--host", default="127.0.0.1")
     endpoint.add_argument("--user", action="append", metavar="EMAIL", help="create this user")
     endpoint.add_argument("--stack-file", type=Path, default=DEFAULT_STACK_FILE)
+    endpoint.add_argument(
+        "--web", type=Path, help="the sign-in page's folder (default: web/ beside the template)"
+    )
     endpoint.add_argument("--verbose", action="store_true", help="show the triggers' own logs")
     endpoint.set_defaults(run=serve_command)
 

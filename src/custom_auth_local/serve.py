@@ -1,23 +1,35 @@
 """``custom-auth serve``: the local stack behind an HTTP endpoint (moto's server).
 
 boto3 with ``endpoint_url`` and the AWS CLI with ``--endpoint-url`` sign in through it; their
-custom-auth calls run the template's triggers in this process. ``.custom-auth/stack.json``
-says where it is and which pool and client to use.
+custom-auth calls run the template's triggers in this process. The same port serves the
+sign-in page (``/signin/``, configured for this pool) and the outbox (``/outbox/``).
+``.custom-auth/stack.json`` says where it is and which pool and client to use.
 """
 
 import json
 import logging
 import socket
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from custom_auth.errors import CustomAuthError
+from custom_auth_local.site import OUTBOX_PATH, PAGE_PATH, LocalSite, code_lifetime, page_config
 from custom_auth_local.stack import LocalStack, local_stack
 
 DEFAULT_STACK_FILE = Path(".custom-auth") / "stack.json"
+#: The sign-in page's folder, looked for beside the template unless ``--web`` names one.
+WEB_FOLDER = "web"
 
 
 class ServeError(CustomAuthError):
@@ -34,7 +46,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def stack_description(
-    stack: LocalStack, endpoint_url: str, users: Mapping[str, str]
+    stack: LocalStack, endpoint_url: str, users: Mapping[str, str], *, page: bool = False
 ) -> dict[str, object]:
     """What stack.json holds."""
     description: dict[str, object] = {
@@ -45,10 +57,92 @@ def stack_description(
         "explicit_auth_flows": sorted(stack.pool.explicit_auth_flows),
         "users": dict(users),
         "outbox": str(stack.outbox.directory),
+        "outbox_page": endpoint_url + OUTBOX_PATH,
     }
+    if page:
+        description["sign_in_page"] = endpoint_url + PAGE_PATH
     if stack.client_secret:
         description["client_secret"] = stack.client_secret
     return description
+
+
+def web_folder(template: Path, web: Path | None) -> Path | None:
+    """The sign-in page's folder: ``web`` if given (it must exist), else ``web/`` beside the
+    template if there is one."""
+    if web is not None:
+        if not (web / "index.html").is_file():
+            raise ServeError(f"--web {web}: no index.html there (the sign-in page's folder)")
+        return web
+    beside = template.parent / WEB_FOLDER
+    return beside if (beside / "index.html").is_file() else None
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A running endpoint: its stack, and what stack.json says about it."""
+
+    stack: LocalStack
+    description: dict[str, object]
+
+    @property
+    def endpoint_url(self) -> str:
+        return str(self.description["endpoint_url"])
+
+
+@contextmanager
+def served(
+    template: Path,
+    *,
+    host: str,
+    port: int,
+    users: Sequence[str],
+    outbox: Path,
+    parameter_overrides: Mapping[str, str],
+    env_overrides: Mapping[str, str],
+    web: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Iterator[Serving]:
+    """The local stack served on ``host:port`` (API, sign-in page, outbox) for the ``with``."""
+    check_port(host, port)
+    page = web_folder(template, web)
+    endpoint_url = f"http://{host}:{port}"
+    with local_stack(
+        template,
+        parameter_overrides=parameter_overrides,
+        env_overrides=env_overrides,
+        outbox=outbox,
+        endpoint_url=endpoint_url,
+        clock=clock,
+    ) as stack:
+        created = {user: stack.create_user(user) for user in users}
+        environments = (
+            {**function.environment, **env_overrides}
+            for function in stack.template.functions().values()
+        )
+        site = LocalSite(
+            api=DomainDispatcherApplication(create_backend_app),
+            web=page,
+            config=page_config(
+                region=stack.region,
+                client_id=stack.client_id,
+                endpoint_url=endpoint_url,
+                code_lifetime_seconds=code_lifetime(environments),
+            ),
+            outbox=stack.outbox,
+        )
+        server = make_server(host, port, site, threaded=True, request_handler=MotoRequestHandler)
+        thread = threading.Thread(
+            target=server.serve_forever, name="custom-auth-serve", daemon=True
+        )
+        thread.start()
+        try:
+            yield Serving(
+                stack, stack_description(stack, endpoint_url, created, page=page is not None)
+            )
+        finally:
+            server.shutdown()
+            thread.join()
+            server.server_close()
 
 
 def serve(
@@ -64,29 +158,28 @@ def serve(
     announce: Callable[[dict[str, object]], None],
     stop: threading.Event,
     log_requests: bool = False,
+    web: Path | None = None,
 ) -> None:
     """Serve until ``stop`` is set (Ctrl-C sets it); stack.json is removed on the way out."""
-    check_port(host, port)
     if not log_requests:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    endpoint_url = f"http://{host}:{port}"
-    with local_stack(
+    with served(
         template,
+        host=host,
+        port=port,
+        users=users,
+        outbox=outbox,
         parameter_overrides=parameter_overrides,
         env_overrides=env_overrides,
-        outbox=outbox,
-        endpoint_url=endpoint_url,
-    ) as stack:
-        created = {user: stack.create_user(user) for user in users}
-        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        server.start()
+        web=web,
+    ) as serving:
         try:
-            description = stack_description(stack, endpoint_url, created)
             stack_file.parent.mkdir(parents=True, exist_ok=True)
-            stack_file.write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
-            announce(description)
+            stack_file.write_text(
+                json.dumps(serving.description, indent=2) + "\n", encoding="utf-8"
+            )
+            announce(serving.description)
             while not stop.wait(0.2):
                 pass
         finally:
-            server.stop()
             stack_file.unlink(missing_ok=True)

@@ -1,0 +1,116 @@
+"""A local pool served in this process for the sign-in page's browser tests: the same
+``served()`` as ``custom-auth serve``, with a clock the tests can move on."""
+
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custom_auth_local.serve import Serving, served
+from custom_auth_local.site import PAGE_PATH
+from tests.browser import CODE, LOCKOUT_CODE, SignInPage, chromium, wait_until
+from tests.serving import free_port
+from tests.triggers import ROOT
+
+QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+SENDER = "no-reply@example.com"
+
+
+@contextmanager
+def page_pool(overrides: Mapping[str, str]) -> Iterator[Serving]:
+    """The template's pool with ``overrides``, served with the sign-in page on a free port.
+
+    Its clock is ``time.time`` looked up at each call, so a test that moves ``time.time`` on
+    (:class:`Clock`) moves the pool's sessions and the triggers' codes on with it.
+    """
+    outbox = Path(tempfile.mkdtemp(prefix="custom-auth-web-outbox-"))
+    with served(
+        ROOT / "template.yaml",
+        host="127.0.0.1",
+        port=free_port(),
+        users=[],
+        outbox=outbox,
+        parameter_overrides={"SenderEmail": SENDER, **overrides},
+        env_overrides=QUIET,
+        web=ROOT / "web",
+        clock=lambda: time.time(),
+    ) as serving:
+        yield serving
+
+
+class Clock:
+    """Moves this process's ``time.time`` on (the pool, the triggers and moto all read it)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+        self._real = time.time
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        real, offset = self._real, self.offset
+        self._monkeypatch.setattr(time, "time", lambda: real() + offset)
+
+
+def messages_to(serving: Serving, to: str) -> list[str]:
+    return [m.body for m in serving.stack.outbox.messages() if m.to == to]
+
+
+def code_for(serving: Serving, to: str, *, after: int = 0) -> str:
+    """The code of the newest message to ``to`` once there are more than ``after``."""
+    bodies = wait_until(
+        lambda: (found := messages_to(serving, to)) and len(found) > after and found
+    )
+    newest = bodies[-1]
+    match = LOCKOUT_CODE.search(newest) or CODE.search(newest)
+    assert match, "no code in the message"
+    return match.group()
+
+
+def new_user(serving: Serving, email: str, **attributes: str) -> str:
+    """A confirmed user with a verified email (and ``attributes``); returns the username."""
+    return serving.stack.create_user(email, attributes=attributes)
+
+
+def origins(serving: Serving, username: str) -> list[Any]:
+    """The pool's sign-ins (token origins) of ``username``: which are revoked."""
+    issuer = serving.stack.pool.tokens
+    return [o for o in issuer._origins.values() if o.username == username]
+
+
+@contextmanager
+def browser_page(serving: Serving, folder: str) -> Iterator[SignInPage]:
+    with chromium() as driver:
+        yield SignInPage(driver, serving.endpoint_url + PAGE_PATH, folder)
+
+
+def check_nothing_leaked(page: SignInPage, *, allowed_console: str | None = None) -> None:
+    """The page put no code, session or token in the URL, storage, cookies or the console.
+
+    The console may hold Chromium's own line for a response Cognito answered with an error
+    ("<endpoint> - Failed to load resource: ... 400"), which names the URL only; nothing the
+    page's scripts wrote (``console-api``) and no uncaught exception (``javascript``) is let
+    through, and nor is any other line unless the test expects it (``allowed_console``).
+    """
+    stored = page.stored()
+    assert re.fullmatch(r"http://[^?#]+/signin/", stored["url"]), stored["url"]
+    assert stored["local"] == {} and stored["session"] == {} and stored["cookies"] == ""
+    unexpected = [
+        entry
+        for entry in page.console()
+        if not (
+            entry.get("source") == "network"
+            and re.fullmatch(
+                r"http://[^ ?#]+/ - Failed to load resource: the server responded with a "
+                r"status of 400 \(BAD REQUEST\)",
+                entry["message"],
+            )
+        )
+        and not (allowed_console and re.search(allowed_console, entry["message"]))
+    ]
+    assert unexpected == []

@@ -1,0 +1,106 @@
+// The page's configuration: config.json beside index.html. Every problem is named, with the
+// key and the rule; nothing is guessed and no unknown key is ignored.
+
+export class ConfigError extends Error {
+  constructor(problems) {
+    super(problems.join(" "));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+const KEYS = {
+  region: "the user pool's AWS Region, for example eu-west-1",
+  userPoolClientId: "the app client's id (the template's UserPoolClientId output)",
+  endpoint: "optional: Cognito's API URL (default https://cognito-idp.<region>.amazonaws.com/)",
+  codeLifetimeSeconds: "optional: how long a code is accepted (the template's CodeTtlSeconds; default 300)",
+  outboxUrl: "optional, local pool only: where its outbox page is",
+};
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const CLIENT_ID = /^[\w+]{1,128}$/;
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function checkEndpoint(value, problems) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push("endpoint must be a URL, such as https://cognito-idp.eu-west-1.amazonaws.com/.");
+    return null;
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
+    problems.push("endpoint must use https (plain http only for localhost or 127.0.0.1).");
+    return null;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    problems.push("endpoint must not carry a user name, password, query or fragment.");
+    return null;
+  }
+  return url.href;
+}
+
+/** Check a parsed config.json; returns the settings or throws ConfigError naming each problem. */
+export function checkConfig(raw) {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(["config.json must hold a JSON object."]);
+  }
+  const problems = [];
+  for (const key of Object.keys(raw)) {
+    if (!(key in KEYS)) problems.push(`config.json has a key this page does not know: ${JSON.stringify(key)} (it knows ${Object.keys(KEYS).join(", ")}).`);
+  }
+  const need = (key, pattern) => {
+    if (!(key in raw) || raw[key] === "") {
+      problems.push(`config.json is missing ${key}: ${KEYS[key]}.`);
+    } else if (typeof raw[key] !== "string" || !pattern.test(raw[key])) {
+      problems.push(`config.json's ${key} is not ${KEYS[key].split(",")[0]}.`);
+    }
+  };
+  need("region", REGION);
+  need("userPoolClientId", CLIENT_ID);
+  let endpoint = null;
+  if ("endpoint" in raw) {
+    if (typeof raw.endpoint !== "string") problems.push("endpoint must be a string (a URL).");
+    else endpoint = checkEndpoint(raw.endpoint, problems);
+  } else if (typeof raw.region === "string" && REGION.test(raw.region)) {
+    endpoint = `https://cognito-idp.${raw.region}.amazonaws.com/`;
+  }
+  let codeLifetimeSeconds = 300;
+  if ("codeLifetimeSeconds" in raw) {
+    const value = raw.codeLifetimeSeconds;
+    if (!Number.isInteger(value) || value < 30 || value > 600) {
+      problems.push("codeLifetimeSeconds must be a whole number of seconds from 30 to 600.");
+    } else {
+      codeLifetimeSeconds = value;
+    }
+  }
+  let outboxUrl = null;
+  if ("outboxUrl" in raw) {
+    if (typeof raw.outboxUrl !== "string" || !raw.outboxUrl.startsWith("/") || raw.outboxUrl.startsWith("//")) {
+      problems.push("outboxUrl must be a path on this site, such as /outbox/.");
+    } else {
+      outboxUrl = raw.outboxUrl;
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { region: raw.region, clientId: raw.userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl };
+}
+
+/** Fetch and check config.json (beside the page). */
+export async function loadConfig(url = "config.json") {
+  let response;
+  try {
+    response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
+  } catch {
+    throw new ConfigError(["config.json could not be fetched: the site did not answer."]);
+  }
+  if (!response.ok) {
+    throw new ConfigError([`config.json could not be loaded (HTTP ${response.status}): put it beside index.html, with region and userPoolClientId.`]);
+  }
+  let raw;
+  try {
+    raw = JSON.parse(await response.text());
+  } catch {
+    throw new ConfigError(["config.json is not valid JSON."]);
+  }
+  return checkConfig(raw);
+}
