@@ -11,8 +11,10 @@ from botocore.exceptions import ClientError
 
 from custom_auth.model import AdminInitiateAuthResponse
 from custom_auth_local import tokens
+from tests.browser import SignInPage, chromium
 from tests.serving import CLI, Served, aws_cli, serving
 from tests.triggers import ROOT
+from tests.web_pool import check_nothing_leaked
 
 EMAIL = "alice@example.com"
 #: A second user for wrong answers: the first one's code is then always fresh or unused.
@@ -30,6 +32,24 @@ def test_the_stack_file_says_where_and_what(served: Served) -> None:
     assert served.stack["region"] == "us-east-1"
     assert served.stack["user_pool_id"].startswith("us-east-1_")
     assert served.stack["client_id"] and EMAIL in served.stack["users"]
+    assert served.stack["sign_in_page"] == served.endpoint + "/signin/"
+    assert served.stack["outbox_page"] == served.endpoint + "/outbox/"
+    printed = (served.directory / "serve.log").read_text()
+    assert f"sign-in page  {served.endpoint}/signin/" in printed
+    assert f"outbox page   {served.endpoint}/outbox/" in printed
+
+
+def test_a_person_signs_in_on_the_page_it_prints(served: Served) -> None:
+    """The page at the printed URL, in Chromium, against this process's pool."""
+    served.create_user("carol@example.com", "Unused-Password-1")
+    with chromium() as driver:
+        page = SignInPage(driver, str(served.stack["sign_in_page"]), "test_serve/page").open()
+        page.sign_in_as("carol@example.com")
+        page.enter_code(served.latest_code(0, to="carol@example.com"))
+        page.wait_for_step("signed-in-step")
+        assert page.text("who") == "carol@example.com"
+        page.shot("signed-in")
+        check_nothing_leaked(page)
 
 
 def test_boto3_signs_in_over_http_and_the_tokens_verify(served: Served) -> None:

@@ -1,8 +1,12 @@
 """A local pool served in this process for the sign-in page's browser tests: the same
 ``served()`` as ``custom-auth serve``, with a clock the tests can move on."""
 
+import functools
+import http.server
 import re
+import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -98,7 +102,7 @@ def check_nothing_leaked(page: SignInPage, *, allowed_console: str | None = None
     through, and nor is any other line unless the test expects it (``allowed_console``).
     """
     stored = page.stored()
-    assert re.fullmatch(r"http://[^?#]+/signin/", stored["url"]), stored["url"]
+    assert re.fullmatch(r"http://[^?#]+/", stored["url"]), stored["url"]  # no query, no fragment
     assert stored["local"] == {} and stored["session"] == {} and stored["cookies"] == ""
     unexpected = [
         entry
@@ -107,10 +111,41 @@ def check_nothing_leaked(page: SignInPage, *, allowed_console: str | None = None
             entry.get("source") == "network"
             and re.fullmatch(
                 r"http://[^ ?#]+/ - Failed to load resource: the server responded with a "
-                r"status of 400 \(BAD REQUEST\)",
+                r"status of 400 \((BAD REQUEST|Bad Request)\)",
                 entry["message"],
             )
         )
         and not (allowed_console and re.search(allowed_console, entry["message"]))
     ]
     assert unexpected == []
+
+
+#: The page's own files: what a deployer copies to a static host.
+PAGE_FILES = ("index.html", "signin.js", "cognito.js", "config.js", "signin.css", "favicon.svg")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def static_site(config: str | None) -> Iterator[str]:
+    """web/'s files and ``config`` as config.json (none if None), on a plain static file server
+    (Python's http.server: any static host would do). Yields the page's URL."""
+    folder = Path(tempfile.mkdtemp(prefix="custom-auth-static-"))
+    for name in PAGE_FILES:
+        shutil.copy(ROOT / "web" / name, folder / name)
+    if config is not None:
+        (folder / "config.json").write_text(config, encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -16,6 +16,10 @@ const KEYS = {
   codeLifetimeSeconds: "optional: how long a code is accepted (the template's CodeTtlSeconds; default 300)",
   outboxUrl: "optional, local pool only: where its outbox page is",
 };
+const RULES = {
+  region: "must be an AWS Region, such as eu-west-1",
+  userPoolClientId: "must be an app client id (letters, digits, _ and +)",
+};
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const CLIENT_ID = /^[\w+]{1,128}$/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -25,15 +29,15 @@ function checkEndpoint(value, problems) {
   try {
     url = new URL(value);
   } catch {
-    problems.push("endpoint must be a URL, such as https://cognito-idp.eu-west-1.amazonaws.com/.");
+    problems.push("config.json's endpoint must be a URL, such as https://cognito-idp.eu-west-1.amazonaws.com/.");
     return null;
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    problems.push("endpoint must use https (plain http only for localhost or 127.0.0.1).");
+    problems.push("config.json's endpoint must use https (plain http only for localhost or 127.0.0.1).");
     return null;
   }
   if (url.username || url.password || url.search || url.hash) {
-    problems.push("endpoint must not carry a user name, password, query or fragment.");
+    problems.push("config.json's endpoint must not carry a user name, password, query or fragment.");
     return null;
   }
   return url.href;
@@ -52,14 +56,14 @@ export function checkConfig(raw) {
     if (!(key in raw) || raw[key] === "") {
       problems.push(`config.json is missing ${key}: ${KEYS[key]}.`);
     } else if (typeof raw[key] !== "string" || !pattern.test(raw[key])) {
-      problems.push(`config.json's ${key} is not ${KEYS[key].split(",")[0]}.`);
+      problems.push(`config.json's ${key} ${RULES[key]}.`);
     }
   };
   need("region", REGION);
   need("userPoolClientId", CLIENT_ID);
   let endpoint = null;
   if ("endpoint" in raw) {
-    if (typeof raw.endpoint !== "string") problems.push("endpoint must be a string (a URL).");
+    if (typeof raw.endpoint !== "string") problems.push("config.json's endpoint must be a string (a URL).");
     else endpoint = checkEndpoint(raw.endpoint, problems);
   } else if (typeof raw.region === "string" && REGION.test(raw.region)) {
     endpoint = `https://cognito-idp.${raw.region}.amazonaws.com/`;
@@ -68,7 +72,7 @@ export function checkConfig(raw) {
   if ("codeLifetimeSeconds" in raw) {
     const value = raw.codeLifetimeSeconds;
     if (!Number.isInteger(value) || value < 30 || value > 600) {
-      problems.push("codeLifetimeSeconds must be a whole number of seconds from 30 to 600.");
+      problems.push("config.json's codeLifetimeSeconds must be a whole number of seconds from 30 to 600.");
     } else {
       codeLifetimeSeconds = value;
     }
@@ -76,7 +80,7 @@ export function checkConfig(raw) {
   let outboxUrl = null;
   if ("outboxUrl" in raw) {
     if (typeof raw.outboxUrl !== "string" || !raw.outboxUrl.startsWith("/") || raw.outboxUrl.startsWith("//")) {
-      problems.push("outboxUrl must be a path on this site, such as /outbox/.");
+      problems.push("config.json's outboxUrl must be a path on this site, such as /outbox/.");
     } else {
       outboxUrl = raw.outboxUrl;
     }

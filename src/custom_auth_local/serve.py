@@ -11,7 +11,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from custom_auth.errors import CustomAuthError
-from custom_auth_local.site import OUTBOX_PATH, PAGE_PATH, LocalSite, code_lifetime, page_config
+from custom_auth_local.site import OUTBOX_PATH, PAGE_PATH, LocalSite, page_config
 from custom_auth_local.stack import LocalStack, local_stack
 
 DEFAULT_STACK_FILE = Path(".custom-auth") / "stack.json"
@@ -64,6 +64,15 @@ def stack_description(
     if stack.client_secret:
         description["client_secret"] = stack.client_secret
     return description
+
+
+def code_lifetime(environments: Iterable[Mapping[str, str]]) -> int | None:
+    """``CODE_TTL_SECONDS`` of the functions that have it (the page's ``codeLifetimeSeconds``);
+    None if none has it. The template gives them all the same; if they differ, say so."""
+    values = {env["CODE_TTL_SECONDS"] for env in environments if env.get("CODE_TTL_SECONDS")}
+    if len(values) > 1:
+        raise ServeError(f"the functions disagree on CODE_TTL_SECONDS: {', '.join(sorted(values))}")
+    return int(values.pop()) if values else None
 
 
 def web_folder(template: Path, web: Path | None) -> Path | None:

@@ -61,14 +61,6 @@ def page_config(
     return config
 
 
-def code_lifetime(environments: Iterable[Mapping[str, str]]) -> int | None:
-    """``CODE_TTL_SECONDS`` of the functions that judge codes (they agree; the template says so)."""
-    values = {env["CODE_TTL_SECONDS"] for env in environments if env.get("CODE_TTL_SECONDS")}
-    if len(values) != 1:
-        return None
-    return int(values.pop())
-
-
 def outbox_page(outbox: Outbox) -> str:
     """Every message in the outbox, newest first, as a page that refreshes itself."""
     items = []
@@ -128,7 +120,8 @@ class LocalSite:
             return self._respond(body, CONTENT_TYPES[".json"], None)
         file = safe_join(str(self.web), name)
         suffix = Path(name).suffix
-        if file is None or "/" in name or suffix not in CONTENT_TYPES or not Path(file).is_file():
+        hidden = name.startswith(".") or "/" in name
+        if file is None or hidden or suffix not in CONTENT_TYPES or not Path(file).is_file():
             return self._missing(f"no such file in the sign-in page: {name}")
         policy = _PAGE_POLICY if suffix == ".html" else None
         return self._respond(Path(file).read_bytes(), CONTENT_TYPES[suffix], policy)

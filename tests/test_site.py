@@ -1,0 +1,138 @@
+"""The local pool's web site (custom_auth_local.site), without a browser: what it serves, what
+it refuses, and that everything else reaches the API."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from custom_auth_local.serve import ServeError, code_lifetime, web_folder
+from custom_auth_local.site import LocalSite, outbox_page, page_config
+from custom_auth_local.standins import Outbox, OutboxMessage
+from tests.triggers import ROOT
+
+CONFIG = page_config(
+    region="us-east-1",
+    client_id="1example23456789",
+    endpoint_url="http://127.0.0.1:4566",
+    code_lifetime_seconds=300,
+)
+
+
+def api(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"api {environ['REQUEST_METHOD']} {environ['PATH_INFO']}".encode()]
+
+
+def client(tmp_path: Path, web: Path | None = ROOT / "web") -> Client:
+    return Client(LocalSite(api=api, web=web, config=CONFIG, outbox=Outbox(tmp_path / "outbox")))
+
+
+def test_the_page_and_its_files(tmp_path: Path) -> None:
+    site = client(tmp_path)
+    page = site.get("/signin/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert page.get_data() == (ROOT / "web" / "index.html").read_bytes()
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    script = site.get("/signin/signin.js")
+    assert script.mimetype == "text/javascript"  # what a module script needs
+    assert site.get("/signin/signin.css").mimetype == "text/css"
+    assert site.get("/signin").status_code == 308  # to /signin/
+    assert site.head("/signin/").status_code == 200
+
+
+def test_config_json_is_the_local_pools(tmp_path: Path) -> None:
+    config = client(tmp_path).get("/signin/config.json")
+    assert config.mimetype == "application/json"
+    assert config.get_json() == {
+        "region": "us-east-1",
+        "userPoolClientId": "1example23456789",
+        "endpoint": "http://127.0.0.1:4566/",
+        "outboxUrl": "/outbox/",
+        "codeLifetimeSeconds": 300,
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/signin/../template.yaml",
+        "/signin/%2e%2e/template.yaml",
+        "/signin/..%2ftemplate.yaml",
+        "/signin/config.example.json/x",
+        "/signin/nothing.js",
+        "/signin/sub/index.html",
+    ],
+)
+def test_nothing_outside_the_folder(tmp_path: Path, path: str) -> None:
+    answer = client(tmp_path).get(path)
+    assert answer.status_code == 404, path
+    assert b"AWSTemplateFormatVersion" not in answer.get_data()
+
+
+def test_other_files_in_the_folder_are_not_served(tmp_path: Path) -> None:
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html>")
+    (web / "notes.txt").write_text("private")
+    (web / "deploy.py").write_text("private")
+    (web / ".secret.js").write_text("private")
+    site = client(tmp_path, web)
+    assert site.get("/signin/").status_code == 200
+    assert site.get("/signin/.secret.js").status_code == 404
+    assert site.get("/signin/notes.txt").status_code == 404
+    assert site.get("/signin/deploy.py").status_code == 404
+
+
+def test_everything_else_goes_to_the_api(tmp_path: Path) -> None:
+    site = client(tmp_path)
+    assert site.post("/").get_data() == b"api POST /"
+    assert site.post("/signin/").get_data() == b"api POST /signin/"  # only GET and HEAD are ours
+    assert site.get("/us-east-1_x/.well-known/jwks.json").get_data().startswith(b"api GET")
+    assert site.get("/").get_data() == b"api GET /"
+
+
+def test_without_a_page_it_says_so(tmp_path: Path) -> None:
+    answer = client(tmp_path, web=None).get("/signin/")
+    assert answer.status_code == 404
+    assert b"custom-auth serve --web DIR" in answer.get_data()
+
+
+def test_the_outbox_page_shows_messages_newest_first_and_escaped(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    assert "No messages yet" in outbox_page(outbox)
+    outbox.write(
+        OutboxMessage("email", "ada@example.com", "Code", "first 111111", "2026-12-02T06:00:00")
+    )
+    outbox.write(
+        OutboxMessage(
+            "sms", "+12065550100", "", "<script>alert(1)</script> 222222", "2026-12-02T06:01:00"
+        )
+    )
+    page = client(tmp_path).get("/outbox/")
+    assert page.mimetype == "text/html"
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    text = page.get_data(as_text=True)
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; 222222" in text
+    assert text.index("222222") < text.index("first 111111")
+    assert "SMS to +12065550100" in text and "EMAIL to ada@example.com" in text
+
+
+def test_code_lifetime_is_the_functions_setting() -> None:
+    assert code_lifetime([{"CODE_TTL_SECONDS": "300"}, {}, {"CODE_TTL_SECONDS": "300"}]) == 300
+    assert code_lifetime([{}]) is None  # the page's default (300) then applies
+    with pytest.raises(ServeError, match="disagree on CODE_TTL_SECONDS: 120, 300"):
+        code_lifetime([{"CODE_TTL_SECONDS": "300"}, {"CODE_TTL_SECONDS": "120"}])
+
+
+def test_the_page_folder(tmp_path: Path) -> None:
+    assert web_folder(ROOT / "template.yaml", None) == ROOT / "web"  # beside the template
+    assert web_folder(tmp_path / "template.yaml", None) is None  # none there: the API only
+    with pytest.raises(ServeError, match=r"--web .*: no index.html there"):
+        web_folder(tmp_path / "template.yaml", tmp_path)
