@@ -23,7 +23,7 @@ PYTHON313 ?= $(shell (python3.13 -c 'import sys' >/dev/null 2>&1 && command -v p
 LAMBDA_VENV := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
-.PHONY: help install test lint typecheck pytest fuzz bench sam-check generate events lock demo clean
+.PHONY: help install browser test lint typecheck pytest fuzz bench sam-check generate events lock demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,21 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the project with its dev dependencies
+
+# The sign-in page's browser tests drive Debian's Chromium with the chromedriver of the same
+# package (no browser download works offline). Without them the tests skip, saying so.
+browser: ## Install Chromium and chromedriver for the browser tests (Debian's packages; sudo unless root)
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "Chromium and chromedriver are installed: $$(chromedriver --version)"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null && \
+		echo "installed: $$(chromedriver --version)"; \
+	else \
+		echo "no apt-get here: install Chromium and its chromedriver yourself, or set CHROMIUM and CHROMEDRIVER" >&2; \
+		exit 1; \
+	fi
 
 test: lint typecheck pytest sam-check ## Everything CI checks: lint, types, tests, the SAM app
 
@@ -116,4 +131,4 @@ demo: $(STAMP) ## One email-code sign-in against a local user pool, step by step
 
 clean: ## Remove the virtualenvs, the build and the caches
 	rm -rf $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .venv-lock .aws-sam .pytest_cache .mypy_cache \
-		.ruff_cache .coverage .hypothesis $(JS_DIR)/node_modules
+		.ruff_cache .coverage .hypothesis $(JS_DIR)/node_modules screenshots

@@ -52,6 +52,7 @@ def test_make_demo_walks_one_sign_in_from_nothing_but_the_repository(tmp_path: P
     assert code is not None and f"|     {code.group(1)}" in out  # the code, as the email shows it
     assert "access_token=<redacted>" in out and "email  alice@example.com" in out
     assert "Signed in: 4 trigger calls (Define, Create, Verify, Define)" in out
+    assert "then open http://127.0.0.1:4566/signin/" in out  # the page, for a browser
     assert "\033[" not in out  # not a terminal: no colour
     assert not re.search(r"[A-Za-z0-9_-]{100,}", out)  # no session string, no token
     assert '"level"' not in out + done.stderr  # the triggers' own logs stay quiet

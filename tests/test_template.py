@@ -569,9 +569,30 @@ def test_outputs_name_the_pool_the_client_and_the_functions() -> None:
         "CodeKeySecretArn",
         "UserStateTableName",
         "SignInWebAclArn",
+        "SignInPageConfig",
     }
     # What an existing pool needs to be associated with: only when there is a web ACL.
     assert outputs["SignInWebAclArn"]["Condition"] == "WafOn"
+
+
+def sign_in_page_config(**overrides: str) -> dict[str, Any] | None:
+    """The SignInPageConfig output as CloudFormation would give it (None when it has none)."""
+    template = load(**overrides)
+    output = template.data["Outputs"]["SignInPageConfig"]
+    if not template.resolver.condition(output["Condition"]):
+        return None
+    config: dict[str, Any] = json.loads(template.resolver.resolve(output["Value"], "Outputs"))
+    return config
+
+
+def test_the_sign_in_pages_config_is_an_output_for_a_client_without_a_secret() -> None:
+    assert sign_in_page_config(CodeTtlSeconds="120") == {
+        "region": "us-east-1",
+        "userPoolClientId": "UserPoolClient",  # CloudFormation gives the client's id
+        "codeLifetimeSeconds": 120,
+    }
+    assert sign_in_page_config(GenerateClientSecret="true") is None  # no page can keep one
+    assert sign_in_page_config(ExistingUserPoolId="us-east-1_EXAMPLE01") is None  # no client
 
 
 def test_every_parameter_is_in_exactly_one_parameter_group() -> None:

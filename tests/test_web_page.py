@@ -3,6 +3,7 @@ sign-in and sign-out, and every refusal a person can meet, in the words the page
 
 Each screen is saved under screenshots/test_web_page/ (see tests/browser.py)."""
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,7 @@ from tests.web_pool import (
     new_user,
     origins,
     page_pool,
+    static_site,
 )
 
 #: Sessions outlive codes here (15 minutes against 5), so a code can expire inside a sign-in.
@@ -362,3 +364,23 @@ def test_the_page_on_another_origin_than_the_api(serving: Serving, page: SignInP
     page.enter_code(code_for(serving, "frances@example.com"))
     page.wait_for_step("signed-in-step")
     assert page.text("who") == "frances@example.com"
+
+
+def test_a_static_host_configured_from_the_templates_output(
+    serving: Serving, page: SignInPage
+) -> None:
+    """Deployed: web/ on any static host, config.json from the SignInPageConfig output."""
+    output = serving.stack.template.data["Outputs"]["SignInPageConfig"]
+    config = json.loads(serving.stack.template.resolver.resolve(output["Value"], "Outputs"))
+    config["userPoolClientId"] = serving.stack.client_id  # what CloudFormation puts there
+    config["endpoint"] = serving.endpoint_url  # deployed, the page's default: Cognito's own
+    new_user(serving, "mary@example.com")
+    with static_site(json.dumps(config)) as url:
+        page.open(url)
+        assert page.text("local-note") == ""  # no outbox on a real host
+        page.sign_in_as("mary@example.com")
+        page.enter_code(code_for(serving, "mary@example.com"))
+        page.wait_for_step("signed-in-step")
+        assert page.text("who") == "mary@example.com"
+        page.shot("static-host-signed-in")
+        check_nothing_leaked(page)

@@ -40,7 +40,7 @@ from custom_auth_local import sample_events, signin
 from custom_auth_local.auth_flows import settings_that_skip_the_triggers
 from custom_auth_local.demo import QUIET_TRIGGERS, run_demo
 from custom_auth_local.invoke import LocalFunction, lambda_error
-from custom_auth_local.serve import DEFAULT_STACK_FILE, serve
+from custom_auth_local.serve import DEFAULT_PORT, DEFAULT_STACK_FILE, serve
 from custom_auth_local.standins import DEFAULT_OUTBOX, Outbox, local_aws
 from custom_auth_local.template import LOCAL_REGION, Template
 
@@ -400,7 +400,7 @@ def parser() -> argparse.ArgumentParser:
 
     endpoint = commands.add_parser("serve", help="serve the local pool over HTTP")
     _template_arguments(endpoint)
-    endpoint.add_argument("--port", type=int, default=4566)
+    endpoint.add_argument("--port", type=int, default=DEFAULT_PORT)
     endpoint.add_argument("--host", default="127.0.0.1")
     endpoint.add_argument("--user", action="append", metavar="EMAIL", help="create this user")
     endpoint.add_argument("--stack-file", type=Path, default=DEFAULT_STACK_FILE)

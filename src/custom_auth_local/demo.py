@@ -21,6 +21,8 @@ from custom_auth.errors import CustomAuthError
 from custom_auth.methods import METHOD_METADATA_KEY, SELECT, SIGN_IN_METHODS
 from custom_auth.model import AdminInitiateAuthResponse, ChallengeParameters
 from custom_auth_local import signin, tokens
+from custom_auth_local.serve import DEFAULT_PORT
+from custom_auth_local.site import PAGE_PATH
 from custom_auth_local.stack import LocalStack, local_stack
 from custom_auth_local.template import list_items, load_yaml, resolve_parameters
 
@@ -30,6 +32,8 @@ SHORT_NAMES = {
     "VerifyAuthChallengeResponse": "Verify",
 }
 #: Trigger logs and metrics are kept out of the story unless --verbose.
+#: Where `custom-auth serve` puts the sign-in page, on its default port.
+SERVE_PAGE = f"http://127.0.0.1:{DEFAULT_PORT}{PAGE_PATH}"
 QUIET_TRIGGERS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 #: The demo user's email address and phone number (a +1 number: SmsAllowedCountryCodes=1).
 DEMO_EMAIL = "alice@example.com"
@@ -206,6 +210,11 @@ def run_demo(
         count = len(stack.pool.invocations)
         say()
         say(style.good(f"Signed in: {count} trigger calls ({calls}) in {elapsed:.0f} ms."))
+        say()
+        say(
+            "The same sign-in in a browser: `.venv/bin/custom-auth serve --user alice@example.com`,"
+        )
+        say(f"then open {SERVE_PAGE} (the codes are on the outbox page it links to).")
 
 
 def _demo_user(

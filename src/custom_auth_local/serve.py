@@ -28,6 +28,7 @@ from custom_auth_local.site import OUTBOX_PATH, PAGE_PATH, LocalSite, page_confi
 from custom_auth_local.stack import LocalStack, local_stack
 
 DEFAULT_STACK_FILE = Path(".custom-auth") / "stack.json"
+DEFAULT_PORT = 4566
 #: The sign-in page's folder, looked for beside the template unless ``--web`` names one.
 WEB_FOLDER = "web"
 
