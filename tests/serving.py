@@ -153,9 +153,10 @@ def serving(
     users: Sequence[str] = (),
     parameters: Sequence[str] = (SENDER,),
     template: Path = ROOT / "template.yaml",
+    options: Sequence[str] = (),
 ) -> Iterator[Served]:
-    """`custom-auth serve` of ``template`` on a free port in ``directory`` until the ``with``
-    ends (Ctrl-C)."""
+    """`custom-auth serve` of ``template`` (with ``options``) on a free port in ``directory``
+    until the ``with`` ends (Ctrl-C)."""
     port = free_port()
     with (directory / "serve.log").open("w") as log:
         process = subprocess.Popen(
@@ -168,6 +169,7 @@ def serving(
                 str(port),
                 *(argument for user in users for argument in ("--user", user)),
                 *(("--parameter-overrides", *parameters) if parameters else ()),
+                *options,
             ],
             cwd=directory,
             stdout=log,

@@ -6,6 +6,7 @@ import base64
 import functools
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,8 @@ from pycognito.aws_srp import AWSSRP
 
 from custom_auth_local import srp
 from tests.local_templates import write_template
-from tests.serving import Served, error_of, serving
+from tests.serving import CLI, Served, error_of, free_port, serving
+from tests.triggers import ROOT
 
 EMAIL = "carol@example.com"
 PASSWORD = "Corr3ct-Horse-Battery"
@@ -295,10 +297,37 @@ def test_serve_warns_of_a_client_that_skips_the_triggers(tmp_path: Path) -> None
     )
     with serving(tmp_path, parameters=(), template=template) as running:
         assert running.stack["explicit_auth_flows"] == ["ALLOW_CUSTOM_AUTH", "ALLOW_USER_SRP_AUTH"]
+    printed = (tmp_path / "serve.log").read_text()
     assert (
         "custom-auth: warning: the app client allows ALLOW_USER_SRP_AUTH: a password alone "
         "signs in there, without the triggers"
+    ) in printed
+    # No web/ beside this template: the API only, and it says so.
+    assert "sign-in page  none: no web/index.html beside the template (--web DIR)" in printed
+    assert "sign_in_page" not in running.stack
+
+
+def test_serve_warns_that_another_host_can_read_the_outbox(tmp_path: Path) -> None:
+    # Deliberately every interface, for the few seconds of the test: the warning is the point.
+    with serving(tmp_path, options=("--host", "0.0.0.0")) as running:  # noqa: S104
+        assert running.endpoint.startswith("http://0.0.0.0:")
+    assert (
+        "custom-auth: warning: --host 0.0.0.0: anyone who can reach this port can read the "
+        "outbox page, codes included"
     ) in (tmp_path / "serve.log").read_text()
+
+
+def test_serve_refuses_a_web_folder_without_a_page(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [CLI, "serve", "--web", str(tmp_path), "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"--web {tmp_path}: no index.html there (the sign-in page's folder)" in done.stderr
 
 
 # --- codes moto never checks, and claims a user cannot make ---------------------------------------

@@ -130,3 +130,12 @@ def test_an_app_client_with_a_secret(
         "This page cannot sign in with this app client: it has a client secret, which a web "
         "page cannot keep. Its administrator needs an app client without one."
     )
+
+
+def test_a_password_first_pool(driver: WebDriver, request: pytest.FixtureRequest) -> None:
+    """AuthFlow=password+otp wants SRP before any code, which the page does not do."""
+    with page_pool({"AuthFlow": "password+otp"}) as password_first:
+        password_first.stack.create_user("ada@example.com", password="Correct-Horse-9")
+        said = say_after_continue(driver, request, password_first, password_first.stack.client_id)
+    assert said == "We could not sign you in. Check what you typed and try again."
+    assert password_first.stack.outbox.messages() == []  # no code before the password

@@ -122,10 +122,9 @@ async function advance(response) {
     return signedIn(response.AuthenticationResult);
   }
   if (response.ChallengeName !== "CUSTOM_CHALLENGE") {
-    // Password first (AuthFlow=password+otp) asks for SRP before any custom challenge.
-    signIn = null;
-    alertText("This page cannot sign in to this user pool: it asks for a password first, which this page does not do.");
-    show("username-step", "username");
+    // A step this page does not do (a new password, SRP, MFA): say so, and which.
+    stopped(null, "start");
+    alertText(`This page cannot sign in to this user pool: it asks for a step the page does not do (${String(response.ChallengeName || "none")}).`);
     return null;
   }
   const parameters = response.ChallengeParameters || {};

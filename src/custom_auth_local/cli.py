@@ -232,6 +232,10 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Hosts only this machine reaches.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """``custom-auth serve``: the local pool behind an HTTP endpoint until Ctrl-C."""
     stop = threading.Event()
@@ -255,6 +259,12 @@ def serve_command(args: argparse.Namespace) -> int:
             print(
                 f"{PROG}: warning: the app client allows {', '.join(skipping)}: a password alone "
                 "signs in there, without the triggers",
+                file=sys.stderr,
+            )
+        if args.host not in LOOPBACK_HOSTS:
+            print(
+                f"{PROG}: warning: --host {args.host}: anyone who can reach this port can read "
+                "the outbox page, codes included",
                 file=sys.stderr,
             )
         print("Ctrl-C stops it.", flush=True)
