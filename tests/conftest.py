@@ -174,3 +174,32 @@ def quiet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     logger.setLevel(logging.CRITICAL)
     yield
     logger.setLevel(level)
+
+
+# --- the sign-in page's browser tests (tests/test_web_*.py) ------------------------------------
+# A module that uses `page` defines `serving`: the local pool it serves the page with.
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    """One headless Chromium for the module (skipped, saying how to install one, if none)."""
+    from tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(serving: Any, driver: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The module's pool's sign-in page, fresh, its screenshots under the test's name; after
+    the test, nothing may have leaked (a ``console`` mark names console lines it expects)."""
+    from custom_auth_local.site import PAGE_PATH
+    from tests.browser import SignInPage
+    from tests.web_pool import check_nothing_leaked, screenshot_folder
+
+    signin = SignInPage(driver, serving.endpoint_url + PAGE_PATH, screenshot_folder(request))
+    signin.console()  # what earlier tests left
+    signin.open()
+    yield signin
+    allowed = request.node.get_closest_marker("console")
+    check_nothing_leaked(signin, allowed_console=allowed.args[0] if allowed else None)

@@ -11,9 +11,16 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
 from custom_auth_local.serve import Serving
-from tests.browser import SignInPage, chromium
+from tests.browser import SignInPage
 from tests.triggers import ROOT
-from tests.web_pool import PAGE_FILES, check_nothing_leaked, page_pool, static_site
+from tests.web_pool import (
+    PAGE_FILES,
+    check_nothing_leaked,
+    page_pool,
+    refused_with,
+    screenshot_folder,
+    static_site,
+)
 
 NOT_FOUND = r"config\.json - Failed to load resource: the server responded with a status of 404"
 
@@ -25,16 +32,10 @@ def serving() -> Iterator[Serving]:
         yield pool
 
 
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    with chromium() as browser:
-        yield browser
-
-
 def problems(driver: WebDriver, request: pytest.FixtureRequest, config: str | None) -> list[str]:
     """What the page says is wrong with ``config``, once it has shown its configuration step."""
     with static_site(config) as url:
-        page = SignInPage(driver, url, f"test_web_config/{request.node.name}")
+        page = SignInPage(driver, url, screenshot_folder(request))
         page.console()
         page.open()
         assert page.step() == "config-step"
@@ -93,30 +94,10 @@ def test_values_that_break_the_rules(driver: WebDriver, request: pytest.FixtureR
     ]
 
 
-def say_after_continue(
-    driver: WebDriver, request: pytest.FixtureRequest, serving: Serving, client_id: str
-) -> str:
-    config = {
-        "region": "us-east-1",
-        "userPoolClientId": client_id,
-        "endpoint": serving.endpoint_url,
-    }
-    with static_site(json.dumps(config)) as url:
-        page = SignInPage(driver, url, f"test_web_config/{request.node.name}")
-        page.console()
-        page.open()
-        page.sign_in_as("ada@example.com")
-        assert page.step() == "username-step"
-        page.shot("refused")
-        said = page.alert()
-        check_nothing_leaked(page)
-        return said
-
-
 def test_an_app_client_the_pool_does_not_have(
     driver: WebDriver, request: pytest.FixtureRequest, serving: Serving
 ) -> None:
-    assert say_after_continue(driver, request, serving, "1nosuchclient234567") == (
+    assert refused_with(driver, request, serving, "1nosuchclient234567") == (
         "This page is set up with an app client the user pool does not have "
         "(config.json's userPoolClientId)."
     )
@@ -126,16 +107,7 @@ def test_an_app_client_with_a_secret(
     driver: WebDriver, request: pytest.FixtureRequest, serving: Serving
 ) -> None:
     assert serving.stack.client_secret  # the template's GenerateClientSecret=true
-    assert say_after_continue(driver, request, serving, serving.stack.client_id) == (
+    assert refused_with(driver, request, serving, serving.stack.client_id) == (
         "This page cannot sign in with this app client: it has a client secret, which a web "
         "page cannot keep. Its administrator needs an app client without one."
     )
-
-
-def test_a_password_first_pool(driver: WebDriver, request: pytest.FixtureRequest) -> None:
-    """AuthFlow=password+otp wants SRP before any code, which the page does not do."""
-    with page_pool({"AuthFlow": "password+otp"}) as password_first:
-        password_first.stack.create_user("ada@example.com", password="Correct-Horse-9")
-        said = say_after_continue(driver, request, password_first, password_first.stack.client_id)
-    assert said == "We could not sign you in. Check what you typed and try again."
-    assert password_first.stack.outbox.messages() == []  # no code before the password

@@ -11,9 +11,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from custom_auth_local.serve import Serving
-from custom_auth_local.site import PAGE_PATH
-from tests.browser import SignInPage, chromium
-from tests.web_pool import check_nothing_leaked, code_for, messages_to, new_user, page_pool
+from tests.browser import SignInPage
+from tests.web_pool import code_for, messages_to, new_user, page_pool
 
 BOTH = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes": "1"}
 
@@ -22,25 +21,6 @@ BOTH = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes": "1"}
 def serving() -> Iterator[Serving]:
     with page_pool(BOTH) as pool:
         yield pool
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(
-    serving: Serving, driver: WebDriver, request: pytest.FixtureRequest
-) -> Iterator[SignInPage]:
-    signin = SignInPage(
-        driver, serving.endpoint_url + PAGE_PATH, f"test_web_methods/{request.node.name}"
-    )
-    signin.console()
-    signin.open()
-    yield signin
-    check_nothing_leaked(signin)
 
 
 def with_phone(serving: Serving, email: str, phone: str) -> str:

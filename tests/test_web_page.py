@@ -17,7 +17,7 @@ from selenium.webdriver.common.keys import Keys
 
 from custom_auth_local.serve import Serving
 from custom_auth_local.site import OUTBOX_PATH, PAGE_PATH
-from tests.browser import CODE, LOCKOUT_CODE, SignInPage, chromium
+from tests.browser import CODE, LOCKOUT_CODE, SignInPage
 from tests.web_pool import (
     SENDER,
     Clock,
@@ -39,25 +39,6 @@ WRONG = "000000"
 def serving() -> Iterator[Serving]:
     with page_pool(OVERRIDES) as pool:
         yield pool
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(
-    serving: Serving, driver: WebDriver, request: pytest.FixtureRequest
-) -> Iterator[SignInPage]:
-    folder = f"{request.node.module.__name__.split('.')[-1]}/{request.node.name}"
-    signin = SignInPage(driver, serving.endpoint_url + PAGE_PATH, folder)
-    signin.console()  # what earlier tests left
-    signin.open()
-    yield signin
-    allowed = request.node.get_closest_marker("console")
-    check_nothing_leaked(signin, allowed_console=allowed.args[0] if allowed else None)
 
 
 def wrong_for(code: str) -> str:

@@ -3,6 +3,7 @@
 
 import functools
 import http.server
+import json
 import re
 import shutil
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.chrome.webdriver import WebDriver
 
 from custom_auth_local.serve import Serving, served
 from custom_auth_local.site import PAGE_PATH
@@ -59,6 +61,11 @@ class Clock:
         self.offset += seconds
         real, offset = self._real, self.offset
         self._monkeypatch.setattr(time, "time", lambda: real() + offset)
+
+
+def screenshot_folder(request: pytest.FixtureRequest) -> str:
+    """<test file>/<test>: where a test's screenshots go, under tests.browser.SCREENSHOTS."""
+    return f"{request.node.module.__name__.split('.')[-1]}/{request.node.name}"
 
 
 def messages_to(serving: Serving, to: str) -> list[str]:
@@ -149,3 +156,27 @@ def static_site(config: str | None) -> Iterator[str]:
         thread.join()
         server.server_close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def refused_with(
+    driver: WebDriver, request: pytest.FixtureRequest, serving: Serving, client_id: str
+) -> str:
+    """What the page, on a static host and configured for ``client_id`` of ``serving``'s pool,
+    says when ada@example.com tries to sign in and is refused at once."""
+    config = {
+        "region": "us-east-1",
+        "userPoolClientId": client_id,
+        "endpoint": serving.endpoint_url,
+    }
+    with static_site(json.dumps(config)) as url:
+        page = SignInPage(
+            driver, url, f"{request.node.module.__name__.split('.')[-1]}/{request.node.name}"
+        )
+        page.console()
+        page.open()
+        page.sign_in_as("ada@example.com")
+        assert page.step() == "username-step"
+        page.shot("refused")
+        said = page.alert()
+        check_nothing_leaked(page)
+        return said
