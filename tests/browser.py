@@ -98,7 +98,8 @@ class SignInPage:
     shots: list[Path] = field(default_factory=list)
 
     def open(self, url: str | None = None) -> "SignInPage":
-        self.driver.get(url or self.url)
+        self.url = url or self.url
+        self.driver.get(self.url)
         self.wait_for(lambda: self.step() is not None)
         return self
 
@@ -116,7 +117,7 @@ class SignInPage:
         self.wait_for(lambda: self.step() == step and not self.busy())
 
     def busy(self) -> bool:
-        return self.driver.find_element(By.TAG_NAME, "main").get_attribute("aria-busy") == "true"
+        return self.driver.find_element(By.ID, "steps").get_attribute("aria-busy") == "true"
 
     def text(self, element_id: str) -> str:
         element = self.driver.find_element(By.ID, element_id)
@@ -182,11 +183,10 @@ class SignInPage:
         self.press(self.button("Sign in"))
 
     def shift_clock(self, seconds: float) -> None:
-        """Make the page's clock (performance.now) run ``seconds`` ahead, as if time passed."""
+        """Make the page's clock (Date.now) run ``seconds`` ahead, as if time passed."""
         self.driver.execute_script(
-            "const base = performance.now.bind(performance);"
-            "const shift = arguments[0] * 1000;"
-            "performance.now = () => base() + shift;",
+            "const base = Date.now; const shift = arguments[0] * 1000;"
+            "Date.now = () => base() + shift;",
             seconds,
         )
 
@@ -201,8 +201,7 @@ class SignInPage:
         """Everything the page could have put where it outlives the page or leaves it."""
         found: dict[str, Any] = self.driver.execute_script(
             "return {url: location.href, local: {...localStorage},"
-            " session: {...sessionStorage}, cookies: document.cookie,"
-            " history: history.length}"
+            " session: {...sessionStorage}, cookies: document.cookie, name: window.name}"
         )
         return found
 

@@ -90,6 +90,40 @@ def test_other_files_in_the_folder_are_not_served(tmp_path: Path) -> None:
     assert site.get("/signin/deploy.py").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/outbox/index.html", "/outbox/config.json", "/outbox/x/"])
+def test_the_outbox_is_one_page(tmp_path: Path, path: str) -> None:
+    answer = client(tmp_path).get(path)
+    assert answer.status_code == 404
+    assert answer.get_data() == b"Not Found: the outbox is one page: /outbox/\n"
+
+
+def test_only_this_machines_names_reach_the_page_and_the_outbox(tmp_path: Path) -> None:
+    """A web site that rebinds its own name to 127.0.0.1 gets nothing from either."""
+    site = client(tmp_path)
+    for path in ("/signin/", "/outbox/", "/signin/config.json"):
+        assert site.get(path, headers={"Host": "evil.example:4566"}).status_code == 403
+        assert site.get(path, headers={"Host": "127.0.0.1:4566"}).status_code == 200
+        assert site.get(path, headers={"Host": "[::1]:4566"}).status_code == 200
+    anywhere = Client(
+        LocalSite(api=api, web=ROOT / "web", config=CONFIG, outbox=Outbox(tmp_path), hosts=None)
+    )
+    assert anywhere.get("/outbox/", headers={"Host": "192.0.2.7:4566"}).status_code == 200
+
+
+def test_bound_to_every_interface_the_page_calls_where_it_came_from(tmp_path: Path) -> None:
+    config = page_config(
+        region="us-east-1",
+        client_id="c",
+        endpoint_url=None,
+        code_lifetime_seconds=None,
+        auth_flow="otp",
+    )
+    site = Client(LocalSite(api=api, web=ROOT / "web", config=config, outbox=Outbox(tmp_path)))
+    served = site.get("/signin/config.json", headers={"Host": "127.0.0.1:4566"}).get_json()
+    assert served["endpoint"] == "http://127.0.0.1:4566/"
+    assert served["authFlow"] == "otp" and "codeLifetimeSeconds" not in served
+
+
 def test_everything_else_goes_to_the_api(tmp_path: Path) -> None:
     site = client(tmp_path)
     assert site.post("/").get_data() == b"api POST /"
@@ -127,7 +161,7 @@ def test_the_outbox_page_shows_messages_newest_first_and_escaped(tmp_path: Path)
 def test_code_lifetime_is_the_functions_setting() -> None:
     assert code_lifetime([{"CODE_TTL_SECONDS": "300"}, {}, {"CODE_TTL_SECONDS": "300"}]) == 300
     assert code_lifetime([{}]) is None  # the page's default (300) then applies
-    with pytest.raises(ServeError, match="disagree on CODE_TTL_SECONDS: 120, 300"):
+    with pytest.raises(ServeError, match=r"disagree on CODE_TTL_SECONDS: 120, 300$"):
         code_lifetime([{"CODE_TTL_SECONDS": "300"}, {"CODE_TTL_SECONDS": "120"}])
 
 

@@ -40,6 +40,7 @@ def problems(driver: WebDriver, request: pytest.FixtureRequest, config: str | No
         page.open()
         assert page.step() == "config-step"
         assert page.text("config-title") == "This sign-in page is not set up"
+        assert page.focused_id() == "config-title"
         page.shot("config")
         found = [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#config-problems li")]
         check_nothing_leaked(page, allowed_console=NOT_FOUND if config is None else None)
@@ -70,7 +71,7 @@ def test_a_missing_key_and_a_misspelt_one(
     config = json.dumps({"region": "eu-west-1", "clientId": "1example23456789"})
     assert problems(driver, request, config) == [
         'config.json has a key this page does not know: "clientId" (it knows region, '
-        "userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl).",
+        "userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, authFlow).",
         "config.json is missing userPoolClientId: the app client's id (the template's "
         "UserPoolClientId output).",
     ]

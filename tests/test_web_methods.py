@@ -104,3 +104,34 @@ def test_an_unknown_user_is_offered_every_method(serving: Serving, page: SignInP
     page.enter_code("123456")
     assert page.alert() == "That code is not right. Check the message and try again."
     page.shot("unknown-user-wrong-code")
+
+
+def screens(page: SignInPage, typed: str) -> list[str]:
+    """What the page shows through the choice, a switch and three wrong codes, ``typed``
+    blanked out."""
+    seen = []
+    page.sign_in_as(typed)
+    page.wait_for_step("method-step")
+    seen.append(page.visible_text())
+    page.choose("Email me a code")
+    seen.append(page.visible_text())
+    page.press(page.button("Text me a code instead"))
+    seen.append(page.visible_text())
+    for _ in range(3):  # a switch is not a try: three wrong codes end the sign-in
+        page.enter_code("123456")
+        seen.append(page.visible_text())
+    return [text.replace(typed, "<typed>") for text in seen]
+
+
+def test_an_unknown_user_sees_what_a_user_with_both_methods_sees(
+    serving: Serving, page: SignInPage
+) -> None:
+    """Screen for screen. (A known user with one usable method is offered that one alone, and
+    the page then skips the choice: the methods offered are Cognito's answer, not the page's.)"""
+    with_phone(serving, "known@example.com", "+12065550104")
+    known = screens(page, "known@example.com")
+    page.open()
+    unknown = screens(page, "nobody@example.com")
+    assert unknown == known
+    assert "too many" in unknown[-1]
+    page.shot("unknown-user-after-switch-and-wrong-codes")

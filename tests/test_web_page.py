@@ -95,8 +95,9 @@ def test_a_person_signs_in_with_the_code_from_the_outbox_and_signs_out(
     # Where a person reads it: the outbox page, in another tab, through the page's own link.
     here = driver.current_window_handle
     page.element("#outbox-link").click()
+    page.wait_for(lambda: len(driver.window_handles) == 2)
     driver.switch_to.window(next(h for h in driver.window_handles if h != here))
-    assert driver.current_url == serving.endpoint_url + OUTBOX_PATH
+    page.wait_for(lambda: driver.current_url == serving.endpoint_url + OUTBOX_PATH)
     outbox = driver.find_element(By.TAG_NAME, "body").text
     assert "EMAIL to ada@example.com" in outbox
     code = CODE.findall(outbox)[0]
@@ -234,7 +235,7 @@ def test_a_locked_out_user_signs_in_with_the_longer_code(
     assert "longer one instead" in page.text("code-hint")
     page.enter_code(ordinary)  # refused while locked out, in the words of any wrong code
     assert page.alert() == "That code is not right. Check the message and try again."
-    lockout = code_for(serving, "ken@example.com", after=sent - 1)
+    lockout = code_for(serving, "ken@example.com", after=sent)  # the page's sign-in sent it
     assert LOCKOUT_CODE.fullmatch(lockout), "the newest message holds the longer code"
     page.shot("locked-out")
     page.enter_code(lockout)
@@ -295,12 +296,26 @@ def test_keyboard_only(serving: Serving, page: SignInPage, driver: WebDriver) ->
     driver.switch_to.active_element.send_keys(code_for(serving, "alan@example.com"), Keys.ENTER)
     page.wait_for_step("signed-in-step")
     page.wait_for(lambda: page.text("who") == "alan@example.com")
+    assert page.focused_id() == "signed-in-title"
     driver.switch_to.active_element.send_keys(Keys.TAB)  # from the heading to "Sign out"
     assert driver.switch_to.active_element.text == "Sign out"
     page.shot("keyboard-focus-on-sign-out")
     driver.switch_to.active_element.send_keys(Keys.ENTER)
     page.wait_for_step("username-step")
     assert page.text("status") == "You are signed out."
+
+
+def test_use_another_account(serving: Serving, page: SignInPage) -> None:
+    new_user(serving, "hedy@example.com")
+    page.sign_in_as("hedy@example.com")
+    page.wait_for_step("code-step")
+    page.press(page.button("Use another account"))
+    page.wait_for_step("username-step")
+    assert page.element("#username").get_attribute("value") == ""
+    assert page.focused_id() == "username"
+    page.sign_in_as("hedy@example.com")  # inside the cooldown: the same code
+    page.enter_code(code_for(serving, "hedy@example.com"))
+    page.wait_for_step("signed-in-step")
 
 
 def test_an_empty_field_is_named_and_nothing_is_sent(serving: Serving, page: SignInPage) -> None:

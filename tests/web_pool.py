@@ -109,8 +109,9 @@ def check_nothing_leaked(page: SignInPage, *, allowed_console: str | None = None
     through, and nor is any other line unless the test expects it (``allowed_console``).
     """
     stored = page.stored()
-    assert re.fullmatch(r"http://[^?#]+/", stored["url"]), stored["url"]  # no query, no fragment
+    assert stored["url"] == page.url  # no query, no fragment, nothing added to the path
     assert stored["local"] == {} and stored["session"] == {} and stored["cookies"] == ""
+    assert stored["name"] == ""
     unexpected = [
         entry
         for entry in page.console()

@@ -8,7 +8,7 @@
 
 const TARGET = "AWSCognitoIdentityProviderService.";
 
-/** The service could not be reached, or its answer could not be read. */
+/** The service could not be reached (no answer at all). */
 export class NetworkError extends Error {
   constructor(operation) {
     super(`${operation}: the sign-in service could not be reached`);
@@ -71,8 +71,8 @@ export class Cognito {
     if (!response.ok) {
       throw new CognitoError(operation, errorType(body, response), response.status, body && body.message);
     }
-    if (body === null || typeof body !== "object") {
-      throw new NetworkError(operation);
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new CognitoError(operation, "UnreadableResponse", response.status, "");
     }
     return body;
   }

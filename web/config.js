@@ -15,6 +15,7 @@ const KEYS = {
   endpoint: "optional: Cognito's API URL (default https://cognito-idp.<region>.amazonaws.com/)",
   codeLifetimeSeconds: "optional: how long a code is accepted (the template's CodeTtlSeconds; default 300)",
   outboxUrl: "optional, local pool only: where its outbox page is",
+  authFlow: "optional: the template's AuthFlow (this page signs in with otp only)",
 };
 const RULES = {
   region: "must be an AWS Region, such as eu-west-1",
@@ -22,7 +23,8 @@ const RULES = {
 };
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const CLIENT_ID = /^[\w+]{1,128}$/;
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const LOOPBACK = new Set(["localhost", "127.0.0.1"]);
+const LOCAL_PATH = /^\/(?![\/\\])[A-Za-z0-9._~\/-]*$/;
 
 function checkEndpoint(value, problems) {
   let url;
@@ -50,7 +52,7 @@ export function checkConfig(raw) {
   }
   const problems = [];
   for (const key of Object.keys(raw)) {
-    if (!(key in KEYS)) problems.push(`config.json has a key this page does not know: ${JSON.stringify(key)} (it knows ${Object.keys(KEYS).join(", ")}).`);
+    if (!Object.hasOwn(KEYS, key)) problems.push(`config.json has a key this page does not know: ${JSON.stringify(key)} (it knows ${Object.keys(KEYS).join(", ")}).`);
   }
   const need = (key, pattern) => {
     if (!(key in raw) || raw[key] === "") {
@@ -66,7 +68,8 @@ export function checkConfig(raw) {
     if (typeof raw.endpoint !== "string") problems.push("config.json's endpoint must be a string (a URL).");
     else endpoint = checkEndpoint(raw.endpoint, problems);
   } else if (typeof raw.region === "string" && REGION.test(raw.region)) {
-    endpoint = `https://cognito-idp.${raw.region}.amazonaws.com/`;
+    const domain = raw.region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    endpoint = `https://cognito-idp.${raw.region}.${domain}/`;
   }
   let codeLifetimeSeconds = 300;
   if ("codeLifetimeSeconds" in raw) {
@@ -79,11 +82,18 @@ export function checkConfig(raw) {
   }
   let outboxUrl = null;
   if ("outboxUrl" in raw) {
-    if (typeof raw.outboxUrl !== "string" || !raw.outboxUrl.startsWith("/") || raw.outboxUrl.startsWith("//")) {
+    if (typeof raw.outboxUrl !== "string" || !LOCAL_PATH.test(raw.outboxUrl)) {
       problems.push("config.json's outboxUrl must be a path on this site, such as /outbox/.");
     } else {
       outboxUrl = raw.outboxUrl;
     }
+  }
+  if ("authFlow" in raw && raw.authFlow !== "otp") {
+    problems.push(
+      raw.authFlow === "password+otp"
+        ? "config.json's authFlow is password+otp: this page does not do the password step (SRP) that comes first; it signs in to pools with AuthFlow=otp."
+        : "config.json's authFlow must be otp (the template's AuthFlow).",
+    );
   }
   if (problems.length) throw new ConfigError(problems);
   return { region: raw.region, clientId: raw.userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl };

@@ -7,18 +7,22 @@
 import { Cognito, CognitoError, NetworkError } from "./cognito.js";
 import { ConfigError, loadConfig } from "./config.js";
 
+/** Cognito answered with something that is not a step of this flow. */
+class UnexpectedAnswer extends Error {}
+
 const METHODS = {
   EMAIL_OTP: { choice: "Email me a code", sent: "by email", instead: "Email me a code instead" },
   SMS_OTP: { choice: "Text me a code", sent: "by text message", instead: "Text me a code instead" },
 };
 const SELECT = "SELECT";
 const STEPS = ["config-step", "username-step", "method-step", "code-step", "signed-in-step"];
+const UNEXPECTED = "The sign-in service gave an answer this page does not understand. Start again, or try later.";
 
 const $ = (id) => document.getElementById(id);
 
 let config = null;
 let cognito = null;
-let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since}
+let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose}
 let tokens = null; // once signed in: {access, refresh}
 
 // --- what the person sees ------------------------------------------------------------------
@@ -28,8 +32,7 @@ function show(step, focus) {
   $("loading").hidden = true;
   // Locally, where the codes are: while signing in.
   $("local-note").hidden = !(config && config.outboxUrl) || step === "signed-in-step";
-  const target = focus ? $(focus) : $("title");
-  if (target) target.focus();
+  ((focus && $(focus)) || $("title")).focus();
 }
 
 function alertText(text) {
@@ -50,9 +53,12 @@ function fieldError(id, text) {
   if (input) input.setAttribute("aria-invalid", text ? "true" : "false");
 }
 
+// While a call is under way the steps are marked busy and their buttons disabled (so a second
+// click or Enter does nothing); the alert and status lines are outside them, so what they say
+// is announced.
 function busy(on) {
   for (const button of document.querySelectorAll("button")) button.disabled = on;
-  document.querySelector("main").setAttribute("aria-busy", on ? "true" : "false");
+  $("steps").setAttribute("aria-busy", on ? "true" : "false");
 }
 
 function methodText(name, key) {
@@ -61,13 +67,13 @@ function methodText(name, key) {
 
 // --- errors, in words ----------------------------------------------------------------------
 
-// Cognito's errors become sentences; its own message is never shown (it can be technical, and
-// Cognito's messages are the same for a known and an unknown user only as long as the page does
-// not add detail of its own).
+// Cognito's errors become sentences; its own message is never shown (it can be technical), and
+// nothing here depends on whether the account exists beyond what Cognito's answer already says.
 function explain(error, during) {
   if (error instanceof NetworkError) {
     return "We could not reach the sign-in service. Check your connection and try again.";
   }
+  if (error instanceof UnexpectedAnswer) return UNEXPECTED;
   if (!(error instanceof CognitoError)) {
     return "Something went wrong on this page. Reload it and try again.";
   }
@@ -86,15 +92,26 @@ function explain(error, during) {
       if (during === "code") {
         return "That code is not right, and this sign-in has had too many wrong codes. Continue to start again.";
       }
+      if (during === "choice" || during === "switch") {
+        return "This sign-in has had too many tries. Continue to start again.";
+      }
+      if (during === "signed-in") {
+        return "Your sign-in has ended: it was signed out or has expired. Sign in again.";
+      }
       return "We could not sign you in. Check what you typed and try again.";
-    case "UserNotFoundException":
-      // Only with PreventUserExistenceErrors off: the page says no more than Cognito did.
+    case "UserNotFoundException": // only with PreventUserExistenceErrors off
+    case "UserNotConfirmedException":
+    case "PasswordResetRequiredException":
+      // The page says no more than Cognito did; an unknown user would get a code step.
       return "We could not sign you in. Check what you typed and try again.";
     case "UserLambdaValidationException":
       if (/^CreateAuthChallenge/.test(detail)) {
         return "We could not send you a code just now. Please try again in a few minutes.";
       }
-      return "We could not check your code just now. Please try again in a few minutes.";
+      if (/^VerifyAuthChallengeResponse/.test(detail)) {
+        return "We could not check your code just now. Please try again in a few minutes.";
+      }
+      return "Something went wrong on our side. Please try again later.";
     case "TooManyRequestsException":
     case "LimitExceededException":
     case "TooManyFailedAttemptsException":
@@ -106,9 +123,6 @@ function explain(error, during) {
         return "This page's app client does not allow this sign-in (it needs ALLOW_CUSTOM_AUTH).";
       }
       return "The sign-in service refused this request. Reload the page and try again.";
-    case "PasswordResetRequiredException":
-    case "UserNotConfirmedException":
-      return "This account cannot sign in yet. Contact the people who run this service.";
     default:
       return "Something went wrong on our side. Please try again later.";
   }
@@ -116,7 +130,40 @@ function explain(error, during) {
 
 // --- the sign-in ---------------------------------------------------------------------------
 
-// Where a challenge leads: the method choice, a code, or the end.
+// One call to Cognito and where its answer leads, the page busy meanwhile; any failure stops
+// the sign-in with a sentence. `after` sees the answer once the page has moved on.
+async function act(during, call, after) {
+  busy(true);
+  try {
+    const response = await call();
+    await advance(response);
+    if (after) after(response);
+  } catch (error) {
+    stopped(error, during);
+  } finally {
+    busy(false);
+  }
+}
+
+// The sign-in cannot go on (its session is spent, expired or refused): say why, and offer to
+// start again from the username, which is kept.
+function stopped(error, during) {
+  const typed = signIn ? signIn.typed : $("username").value;
+  signIn = null;
+  alertText(explain(error, during));
+  $("username").value = typed;
+  show("username-step", "username");
+}
+
+function parametersOf(response) {
+  const parameters = response.ChallengeParameters;
+  if (!parameters || typeof parameters !== "object" || typeof response.Session !== "string" || !response.Session) {
+    throw new UnexpectedAnswer();
+  }
+  return parameters;
+}
+
+// Where an answer leads: the method choice, a code, or the end.
 async function advance(response) {
   if (response.AuthenticationResult) {
     return signedIn(response.AuthenticationResult);
@@ -124,29 +171,35 @@ async function advance(response) {
   if (response.ChallengeName !== "CUSTOM_CHALLENGE") {
     // A step this page does not do (a new password, SRP, MFA): say so, and which.
     stopped(null, "start");
-    alertText(`This page cannot sign in to this user pool: it asks for a step the page does not do (${String(response.ChallengeName || "none")}).`);
+    alertText(`This page cannot sign in to this user pool: it asks for a step the page does not do (${String(response.ChallengeName || "none").slice(0, 40)}).`);
     return null;
   }
-  const parameters = response.ChallengeParameters || {};
+  const parameters = parametersOf(response);
+  const method = parameters.SIGN_IN_METHOD;
+  if (typeof method !== "string" || !method) throw new UnexpectedAnswer();
   signIn.session = response.Session;
   signIn.username = parameters.USERNAME || signIn.username;
-  if (parameters.SIGN_IN_METHOD === SELECT) {
-    let offered = [];
+  if (method === SELECT) {
+    let offered = null;
     try {
-      offered = JSON.parse(parameters.SIGN_IN_METHODS || "[]");
+      offered = JSON.parse(parameters.SIGN_IN_METHODS || "null");
     } catch {
-      offered = [];
+      offered = null;
     }
-    signIn.offered = Array.isArray(offered) ? offered.filter((name) => typeof name === "string") : [];
-    // One method offered: nothing to choose, so the page answers the choice itself.
-    return signIn.offered.length === 1 ? choose(signIn.offered[0]) : chooseMethod();
+    if (!Array.isArray(offered) || !offered.length || !offered.every((n) => typeof n === "string" && n)) {
+      throw new UnexpectedAnswer();
+    }
+    signIn.offered = offered;
+    if (offered.length > 1) return chooseMethod();
+    // One method offered: nothing to choose, so the page answers the choice itself, once.
+    if (signIn.chose) throw new UnexpectedAnswer();
+    signIn.chose = true;
+    return choose(offered[0]);
   }
-  const method = parameters.SIGN_IN_METHOD || "";
-  const fresh = method !== signIn.method;
-  signIn.method = method;
-  if (fresh) {
-    signIn.since = performance.now();
-    return askForCode();
+  if (method !== signIn.method) {
+    signIn.method = method;
+    signIn.since = Date.now();
+    askForCode();
   }
   return null; // the same method's next round: the caller says why
 }
@@ -187,102 +240,88 @@ function askForCode() {
   show("code-step", "code");
 }
 
-async function start(typed) {
-  signIn = { typed, username: typed, session: null, offered: [], method: null, switched: false, since: 0 };
+function start(typed) {
+  signIn = { typed, username: typed, session: null, offered: [], method: null, switched: false, since: 0, chose: false };
   alertText("");
-  busy(true);
-  try {
-    await advance(await cognito.initiateAuth(config.clientId, typed));
-  } catch (error) {
-    stopped(error, "start");
-  } finally {
-    busy(false);
-  }
+  status("");
+  return act("start", () => cognito.initiateAuth(config.clientId, typed));
 }
 
-// The sign-in cannot go on (its session is spent, expired or refused): say why, and offer to
-// start again from the username, which is kept.
-function stopped(error, during) {
-  const typed = signIn ? signIn.typed : "";
-  signIn = null;
-  alertText(explain(error, during));
-  $("username").value = typed;
-  show("username-step", "username");
+function respond(answer, metadata) {
+  return () => cognito.respond(config.clientId, signIn.session, signIn.username, answer, metadata);
 }
 
-async function respond(answer, metadata, during) {
-  busy(true);
-  try {
-    return await cognito.respond(config.clientId, signIn.session, signIn.username, answer, metadata);
-  } catch (error) {
-    stopped(error, during);
-    return null;
-  } finally {
-    busy(false);
-  }
-}
-
-async function choose(method) {
+function choose(method) {
   alertText("");
-  const response = await respond(method, { signInMethod: method }, "choice");
-  if (response) await advance(response);
+  return act("choice", respond(method, { signInMethod: method }));
 }
 
-async function switchTo(method) {
+function switchTo(method) {
   alertText("");
+  const from = signIn.method;
   signIn.switched = true;
-  const response = await respond(method, { signInMethod: method }, "switch");
-  if (response) await advance(response);
+  return act("switch", respond(method, { signInMethod: method }), () => {
+    if (signIn && signIn.method === from) {
+      // Refused (the other method is not offered after all): the code already sent stands.
+      $("switch").hidden = true;
+      alertText(`We could not switch to ${methodText(method, "sent").replace(/^by /, "")}. Type the code you have, or start again.`);
+    }
+  });
 }
 
-async function answer(code) {
+function answer(code) {
   alertText("");
-  const elapsed = (performance.now() - signIn.since) / 1000;
+  const elapsed = (Date.now() - signIn.since) / 1000;
   const method = signIn.method;
-  const response = await respond(code, null, "code");
-  if (!response) return;
-  const parameters = response.ChallengeParameters || {};
-  const again = response.ChallengeName === "CUSTOM_CHALLENGE" && parameters.SIGN_IN_METHOD === method;
-  await advance(response);
-  if (!again) return;
-  // Another round of the same method: the code was refused. Cognito does not say why; past the
-  // code's lifetime, expiry is the likely reason.
-  $("code").value = "";
-  alertText(
-    elapsed >= config.codeLifetimeSeconds
-      ? "That code has expired. Start again to get a new one."
-      : "That code is not right. Check the message and try again.",
-  );
-  $("code").focus();
+  return act("code", respond(code, null), (response) => {
+    const parameters = response.ChallengeParameters || {};
+    if (response.AuthenticationResult || parameters.SIGN_IN_METHOD !== method) return;
+    // Another round of the same method: the code was refused. Cognito does not say why; past
+    // the code's lifetime, expiry is the likely reason.
+    $("code").value = "";
+    alertText(
+      elapsed >= config.codeLifetimeSeconds
+        ? "That code has expired. Start again to get a new one."
+        : "That code is not right. Check the message and try again.",
+    );
+    $("code").focus();
+  });
 }
 
 // --- signed in -----------------------------------------------------------------------------
 
 async function signedIn(result) {
+  if (!result.AccessToken || !result.RefreshToken) throw new UnexpectedAnswer();
   tokens = { access: result.AccessToken, refresh: result.RefreshToken };
+  const typed = signIn ? signIn.typed : "";
   signIn = null;
   alertText("");
   $("attributes").replaceChildren();
   $("who").textContent = "";
   show("signed-in-step", "signed-in-title");
-  busy(true);
+  let user;
   try {
-    const user = await cognito.getUser(tokens.access);
-    const attributes = Object.fromEntries((user.UserAttributes || []).map((a) => [a.Name, a.Value]));
-    $("who").textContent = attributes.email || attributes.phone_number || attributes.preferred_username || user.Username;
-    for (const [name, label] of [["email", "Email"], ["phone_number", "Phone"], ["sub", "User id"]]) {
-      if (!attributes[name]) continue;
-      const term = document.createElement("dt");
-      term.textContent = label;
-      const value = document.createElement("dd");
-      value.textContent = attributes[name];
-      $("attributes").append(term, value);
-    }
+    user = await cognito.getUser(tokens.access);
   } catch (error) {
-    $("who").textContent = "(your details could not be loaded)";
-    alertText(explain(error, "signed-in"));
-  } finally {
-    busy(false);
+    if (error instanceof CognitoError && error.type === "NotAuthorizedException") {
+      tokens = null; // revoked or expired already: there is nothing to be signed in with
+      signIn = { typed };
+      stopped(error, "signed-in");
+      return;
+    }
+    $("who").textContent = typed;
+    alertText(`You are signed in, but your details could not be loaded. ${explain(error, "signed-in")}`);
+    return;
+  }
+  const attributes = Object.fromEntries((user.UserAttributes || []).map((a) => [a.Name, a.Value]));
+  $("who").textContent = attributes.email || attributes.phone_number || attributes.preferred_username || user.Username || typed;
+  for (const [name, label] of [["email", "Email"], ["phone_number", "Phone"], ["sub", "User id"]]) {
+    if (!attributes[name]) continue;
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const value = document.createElement("dd");
+    value.textContent = attributes[name];
+    $("attributes").append(term, value);
   }
 }
 
@@ -292,14 +331,19 @@ async function signedIn(result) {
 async function signOut(everywhere) {
   const held = tokens;
   tokens = null;
+  alertText("");
   busy(true);
   let note = everywhere ? "You are signed out on every device." : "You are signed out.";
   try {
     if (everywhere) await cognito.globalSignOut(held.access);
     else await cognito.revokeToken(config.clientId, held.refresh);
   } catch (error) {
-    note = "You are signed out on this page, but the sign-in service could not be told, so your sign-in may still be valid elsewhere until it expires.";
-    alertText(explain(error, "sign-out"));
+    // Refused because the tokens are revoked or expired already: signed out all the same.
+    if (!(error instanceof CognitoError && error.type === "NotAuthorizedException")) {
+      note = everywhere
+        ? "You are signed out on this page, but the sign-in service could not be told: your other devices stay signed in until their sign-ins expire."
+        : "You are signed out on this page, but the sign-in service could not be told: this sign-in stays valid until it expires.";
+    }
   } finally {
     busy(false);
   }
@@ -309,6 +353,11 @@ async function signOut(everywhere) {
 }
 
 // --- wiring ----------------------------------------------------------------------------------
+
+function forget() {
+  tokens = null;
+  signIn = null;
+}
 
 function wire() {
   $("username-step").addEventListener("submit", (event) => {
@@ -320,7 +369,6 @@ function wire() {
       return;
     }
     fieldError("username-error", "");
-    status("");
     start(typed);
   });
   $("method-step").addEventListener("submit", (event) => {
@@ -339,9 +387,7 @@ function wire() {
     fieldError("code-error", "");
     answer(code);
   });
-  $("switch").addEventListener("click", () => {
-    switchTo($("switch").dataset.method);
-  });
+  $("switch").addEventListener("click", () => switchTo($("switch").dataset.method));
   for (const button of document.querySelectorAll('[data-action="start-again"]')) {
     button.addEventListener("click", () => start(signIn.typed));
   }
@@ -350,14 +396,32 @@ function wire() {
       signIn = null;
       alertText("");
       status("");
+      $("username").value = "";
       show("username-step", "username");
     });
   }
   $("sign-out").addEventListener("click", () => signOut(false));
   $("sign-out-everywhere").addEventListener("click", () => signOut(true));
+  // A page kept in the back/forward cache would come back signed in: forget on the way out.
+  window.addEventListener("pagehide", forget);
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) {
+      forget();
+      alertText("");
+      status("");
+      show("username-step", "username");
+    }
+  });
 }
 
 async function main() {
+  // Whatever this script did not expect ends the sign-in with a sentence, not a stack trace in
+  // the console.
+  window.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    forget();
+    if (config) stopped(event.reason, "page");
+  });
   try {
     config = await loadConfig();
   } catch (error) {

@@ -24,7 +24,13 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from custom_auth.errors import CustomAuthError
-from custom_auth_local.site import OUTBOX_PATH, PAGE_PATH, LocalSite, page_config
+from custom_auth_local.site import (
+    LOOPBACK_NAMES,
+    OUTBOX_PATH,
+    PAGE_PATH,
+    LocalSite,
+    page_config,
+)
 from custom_auth_local.stack import LocalStack, local_stack
 
 DEFAULT_STACK_FILE = Path(".custom-auth") / "stack.json"
@@ -67,13 +73,19 @@ def stack_description(
     return description
 
 
-def code_lifetime(environments: Iterable[Mapping[str, str]]) -> int | None:
-    """``CODE_TTL_SECONDS`` of the functions that have it (the page's ``codeLifetimeSeconds``);
-    None if none has it. The template gives them all the same; if they differ, say so."""
-    values = {env["CODE_TTL_SECONDS"] for env in environments if env.get("CODE_TTL_SECONDS")}
+def one_value(environments: Iterable[Mapping[str, str]], name: str) -> str | None:
+    """The value the functions that have ``name`` agree on; None if none has it. The template
+    gives them all the same; if they differ, say so."""
+    values = {env[name] for env in environments if env.get(name)}
     if len(values) > 1:
-        raise ServeError(f"the functions disagree on CODE_TTL_SECONDS: {', '.join(sorted(values))}")
-    return int(values.pop()) if values else None
+        raise ServeError(f"the functions disagree on {name}: {', '.join(sorted(values))}")
+    return values.pop() if values else None
+
+
+def code_lifetime(environments: Iterable[Mapping[str, str]]) -> int | None:
+    """``CODE_TTL_SECONDS`` of the functions (the page's ``codeLifetimeSeconds``)."""
+    value = one_value(environments, "CODE_TTL_SECONDS")
+    return int(value) if value is not None else None
 
 
 def web_folder(template: Path, web: Path | None) -> Path | None:
@@ -115,7 +127,7 @@ def served(
     """The local stack served on ``host:port`` (API, sign-in page, outbox) for the ``with``."""
     check_port(host, port)
     page = web_folder(template, web)
-    endpoint_url = f"http://{host}:{port}"
+    endpoint_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     with local_stack(
         template,
         parameter_overrides=parameter_overrides,
@@ -125,20 +137,24 @@ def served(
         clock=clock,
     ) as stack:
         created = {user: stack.create_user(user) for user in users}
-        environments = (
+        environments = [
             {**function.environment, **env_overrides}
             for function in stack.template.functions().values()
-        )
+        ]
+        bound_everywhere = host in ("0.0.0.0", "::", "")  # noqa: S104 (what we look for)
         site = LocalSite(
             api=DomainDispatcherApplication(create_backend_app),
             web=page,
             config=page_config(
                 region=stack.region,
                 client_id=stack.client_id,
-                endpoint_url=endpoint_url,
+                # Bound to every interface, the page calls the API where it was fetched from.
+                endpoint_url=None if bound_everywhere else endpoint_url,
                 code_lifetime_seconds=code_lifetime(environments),
+                auth_flow=one_value(environments, "AUTH_FLOW"),
             ),
             outbox=stack.outbox,
+            hosts=None if bound_everywhere else LOOPBACK_NAMES | {host},
         )
         server = make_server(host, port, site, threaded=True, request_handler=MotoRequestHandler)
         thread = threading.Thread(

@@ -39,25 +39,34 @@ _HEADERS = {
 _PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self' http://localhost:* http://127.0.0.1:*; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
+    "form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'"
 )
+#: Host names only this machine uses: a page served on loopback answers only to them, so a
+#: web site that rebinds its own name to 127.0.0.1 cannot read the outbox.
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 _OUTBOX_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def page_config(
-    *, region: str, client_id: str, endpoint_url: str, code_lifetime_seconds: int | None
+    *,
+    region: str,
+    client_id: str,
+    endpoint_url: str | None,
+    code_lifetime_seconds: int | None,
+    auth_flow: str | None = None,
 ) -> dict[str, object]:
-    """The page's config.json for a pool served at ``endpoint_url``."""
-    config: dict[str, object] = {
-        "region": region,
-        "userPoolClientId": client_id,
-        "endpoint": endpoint_url.rstrip("/") + "/",
-        "outboxUrl": OUTBOX_PATH,
-    }
+    """The page's config.json for a pool served at ``endpoint_url`` (None: wherever the page
+    was fetched from, for a server bound to every interface)."""
+    config: dict[str, object] = {"region": region, "userPoolClientId": client_id}
+    if endpoint_url is not None:
+        config["endpoint"] = endpoint_url.rstrip("/") + "/"
+    config["outboxUrl"] = OUTBOX_PATH
     if code_lifetime_seconds is not None:
         config["codeLifetimeSeconds"] = code_lifetime_seconds
+    if auth_flow is not None:
+        config["authFlow"] = auth_flow
     return config
 
 
@@ -96,6 +105,8 @@ class LocalSite:
     web: Path | None
     config: Mapping[str, object]
     outbox: Outbox
+    #: The Host names the page and the outbox answer to (None: any).
+    hosts: frozenset[str] | None = LOOPBACK_NAMES
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -108,15 +119,27 @@ class LocalSite:
 
     def _site(self, request: Request) -> Response:
         path = request.path
+        hostname = (
+            request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+        )
+        if self.hosts is not None and hostname not in self.hosts:
+            return Response(
+                f"Forbidden: this server answers to {', '.join(sorted(self.hosts))} only\n",
+                status=403,
+                headers=_HEADERS,
+            )
         if path in (PAGE_PATH.rstrip("/"), OUTBOX_PATH.rstrip("/")):
             return Response(status=308, headers={"Location": path + "/", **_HEADERS})
-        if path == OUTBOX_PATH:
+        if path.startswith(OUTBOX_PATH):
+            if path != OUTBOX_PATH:
+                return self._missing("the outbox is one page: /outbox/")
             return self._respond(outbox_page(self.outbox), CONTENT_TYPES[".html"], _OUTBOX_POLICY)
         if self.web is None:
             return self._missing("this server has no sign-in page (custom-auth serve --web DIR)")
         name = path[len(PAGE_PATH) :] or "index.html"
         if name == "config.json":
-            body = json.dumps(self.config, indent=2) + "\n"
+            config = {"endpoint": request.host_url, **self.config}
+            body = json.dumps(config, indent=2) + "\n"
             return self._respond(body, CONTENT_TYPES[".json"], None)
         file = safe_join(str(self.web), name)
         suffix = Path(name).suffix
