@@ -106,8 +106,11 @@ class SignInPage:
     # --- what is on the screen ---
 
     def step(self) -> str | None:
-        """The step showing, if the page has shown one yet."""
-        shown = [step for step in STEPS if self.driver.find_element(By.ID, step).is_displayed()]
+        """The step showing, if the page has shown one yet (one round trip to the browser)."""
+        shown: list[str] = self.driver.execute_script(
+            "return arguments[0].filter(id => document.getElementById(id).checkVisibility())",
+            list(STEPS),
+        )
         return shown[0] if len(shown) == 1 else None
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = 10) -> Any:
@@ -117,7 +120,11 @@ class SignInPage:
         self.wait_for(lambda: self.step() == step and not self.busy())
 
     def busy(self) -> bool:
-        return self.driver.find_element(By.ID, "steps").get_attribute("aria-busy") == "true"
+        return bool(
+            self.driver.execute_script(
+                "return document.getElementById('steps').getAttribute('aria-busy') === 'true'"
+            )
+        )
 
     def text(self, element_id: str) -> str:
         element = self.driver.find_element(By.ID, element_id)
@@ -134,11 +141,11 @@ class SignInPage:
 
     def button(self, label: str) -> WebElement:
         """The visible button labelled ``label``."""
-        found = [
-            button
-            for button in self.driver.find_elements(By.TAG_NAME, "button")
-            if button.is_displayed() and button.text == label
-        ]
+        found: list[WebElement] = self.driver.execute_script(
+            "return [...document.querySelectorAll('button')]"
+            ".filter(b => b.checkVisibility() && b.innerText.trim() === arguments[0])",
+            label,
+        )
         assert len(found) == 1, f"{len(found)} visible buttons labelled {label!r}"
         return found[0]
 

@@ -79,7 +79,8 @@ class StandIn:
 def stand_in() -> Iterator[tuple[StandIn, str]]:
     app = StandIn()
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for it (the default half second, at every test).
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield app, f"http://127.0.0.1:{server.server_port}/"

@@ -158,7 +158,7 @@ def served(
         )
         server = make_server(host, port, site, threaded=True, request_handler=MotoRequestHandler)
         thread = threading.Thread(
-            target=server.serve_forever, name="custom-auth-serve", daemon=True
+            target=server.serve_forever, args=(0.05,), name="custom-auth-serve", daemon=True
         )
         thread.start()
         try:
