@@ -18,8 +18,7 @@ import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 
 from custom_auth_local.serve import Serving, served
-from custom_auth_local.site import PAGE_PATH
-from tests.browser import CODE, LOCKOUT_CODE, SignInPage, chromium, wait_until
+from tests.browser import CODE, LOCKOUT_CODE, SCREENSHOTS, SignInPage, wait_until
 from tests.serving import free_port
 from tests.triggers import ROOT
 
@@ -64,8 +63,11 @@ class Clock:
 
 
 def screenshot_folder(request: pytest.FixtureRequest) -> str:
-    """<test file>/<test>: where a test's screenshots go, under tests.browser.SCREENSHOTS."""
-    return f"{request.node.module.__name__.split('.')[-1]}/{request.node.name}"
+    """<test file>/<test>: where a test's screenshots go, under tests.browser.SCREENSHOTS,
+    emptied of an earlier run's."""
+    folder = f"{request.node.module.__name__.split('.')[-1]}/{request.node.name}"
+    shutil.rmtree(SCREENSHOTS / folder, ignore_errors=True)
+    return folder
 
 
 def messages_to(serving: Serving, to: str) -> list[str]:
@@ -92,12 +94,6 @@ def origins(serving: Serving, username: str) -> list[Any]:
     """The pool's sign-ins (token origins) of ``username``: which are revoked."""
     issuer = serving.stack.pool.tokens
     return [o for o in issuer._origins.values() if o.username == username]
-
-
-@contextmanager
-def browser_page(serving: Serving, folder: str) -> Iterator[SignInPage]:
-    with chromium() as driver:
-        yield SignInPage(driver, serving.endpoint_url + PAGE_PATH, folder)
 
 
 def check_nothing_leaked(page: SignInPage, *, allowed_console: str | None = None) -> None:
