@@ -41,6 +41,7 @@ from custom_auth_local.auth_flows import settings_that_skip_the_triggers
 from custom_auth_local.demo import QUIET_TRIGGERS, run_demo
 from custom_auth_local.invoke import LocalFunction, lambda_error
 from custom_auth_local.serve import DEFAULT_PORT, DEFAULT_STACK_FILE, serve
+from custom_auth_local.site import LOOPBACK_NAMES
 from custom_auth_local.standins import DEFAULT_OUTBOX, Outbox, local_aws
 from custom_auth_local.template import LOCAL_REGION, Template
 
@@ -232,10 +233,6 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Hosts only this machine reaches.
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
 def serve_command(args: argparse.Namespace) -> int:
     """``custom-auth serve``: the local pool behind an HTTP endpoint until Ctrl-C."""
     stop = threading.Event()
@@ -261,7 +258,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 "signs in there, without the triggers",
                 file=sys.stderr,
             )
-        if args.host not in LOOPBACK_HOSTS:
+        if args.host not in LOOPBACK_NAMES and f"[{args.host}]" not in LOOPBACK_NAMES:
             print(
                 f"{PROG}: warning: --host {args.host}: anyone who can reach this port can read "
                 "the outbox page, codes included",

@@ -31,9 +31,9 @@ SHORT_NAMES = {
     "CreateAuthChallenge": "Create",
     "VerifyAuthChallengeResponse": "Verify",
 }
-#: Trigger logs and metrics are kept out of the story unless --verbose.
 #: Where `custom-auth serve` puts the sign-in page, on its default port.
 SERVE_PAGE = f"http://127.0.0.1:{DEFAULT_PORT}{PAGE_PATH}"
+#: Trigger logs and metrics are kept out of the story unless --verbose.
 QUIET_TRIGGERS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 #: The demo user's email address and phone number (a +1 number: SmsAllowedCountryCodes=1).
 DEMO_EMAIL = "alice@example.com"
@@ -211,9 +211,7 @@ def run_demo(
         say()
         say(style.good(f"Signed in: {count} trigger calls ({calls}) in {elapsed:.0f} ms."))
         say()
-        say(
-            "The same sign-in in a browser: `.venv/bin/custom-auth serve --user alice@example.com`,"
-        )
+        say(f"The same sign-in in a browser: `.venv/bin/custom-auth serve --user {DEMO_EMAIL}`,")
         say(f"then open {SERVE_PAGE} (the codes are on the outbox page it links to).")
 
 
