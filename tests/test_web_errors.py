@@ -363,3 +363,21 @@ def test_a_refused_automatic_choice_is_not_made_again(
     )
     assert [op for op, _ in app.asked] == ["InitiateAuth", "RespondToAuthChallenge"]
     check_nothing_leaked(page, allowed_console=FAILED_LOAD)
+
+
+def test_a_code_that_could_not_be_checked(
+    driver: WebDriver, request: pytest.FixtureRequest, site: tuple[StandIn, str]
+) -> None:
+    app, url = site
+    app.script["InitiateAuth"] = [ok(CHALLENGE)]
+    app.script["RespondToAuthChallenge"] = [
+        error("UserLambdaValidationException", "VerifyAuthChallengeResponse failed with error x.")
+    ]
+    page = opened(driver, request, url)
+    page.sign_in_as("ada@example.com")
+    page.enter_code("123456")
+    page.wait_for_step("username-step")
+    assert (
+        page.alert() == "We could not check your code just now. Please try again in a few minutes."
+    )
+    check_nothing_leaked(page, allowed_console=FAILED_LOAD)
