@@ -17,6 +17,7 @@ import requests
 from pycognito.aws_srp import AWSSRP
 
 from custom_auth_local import srp
+from tests.browser import SignInPage, chromium
 from tests.local_templates import write_template
 from tests.serving import CLI, Served, error_of, free_port, serving
 from tests.triggers import ROOT
@@ -307,10 +308,17 @@ def test_serve_warns_of_a_client_that_skips_the_triggers(tmp_path: Path) -> None
     assert "sign_in_page" not in running.stack
 
 
-def test_serve_warns_that_another_host_can_read_the_outbox(tmp_path: Path) -> None:
+def test_serve_on_every_interface_warns_and_its_page_works(tmp_path: Path) -> None:
     # Deliberately every interface, for the few seconds of the test: the warning is the point.
-    with serving(tmp_path, options=("--host", "0.0.0.0")) as running:  # noqa: S104
+    options = ("--host", "0.0.0.0")  # noqa: S104
+    with serving(tmp_path, users=("ada@example.com",), options=options) as running:
         assert running.endpoint.startswith("http://0.0.0.0:")
+        with chromium() as driver:  # the URL it printed: the page calls the API it came from
+            page = SignInPage(driver, running.stack["sign_in_page"], "test_serve_flows/0.0.0.0")
+            page.open()
+            page.sign_in_as("ada@example.com")
+            page.enter_code(running.latest_code(0))
+            page.wait_for_step("signed-in-step")
     assert (
         "custom-auth: warning: --host 0.0.0.0: anyone who can reach this port can read the "
         "outbox page, codes included"

@@ -104,6 +104,8 @@ def test_only_this_machines_names_reach_the_page_and_the_outbox(tmp_path: Path) 
         assert site.get(path, headers={"Host": "evil.example:4566"}).status_code == 403
         assert site.get(path, headers={"Host": "127.0.0.1:4566"}).status_code == 200
         assert site.get(path, headers={"Host": "[::1]:4566"}).status_code == 200
+    assert site.post("/", headers={"Host": "evil.example:4566"}).status_code == 403  # the API too
+    assert site.post("/", headers={"Host": "localhost:4566"}).get_data() == b"api POST /"
     anywhere = Client(
         LocalSite(api=api, web=ROOT / "web", config=CONFIG, outbox=Outbox(tmp_path), hosts=None)
     )

@@ -89,7 +89,8 @@ def test_values_that_break_the_rules(driver: WebDriver, request: pytest.FixtureR
     )
     assert problems(driver, request, config) == [
         "config.json's region must be an AWS Region, such as eu-west-1.",
-        "config.json's endpoint must use https (plain http only for localhost or 127.0.0.1).",
+        "config.json's endpoint must use https (plain http only for localhost, 127.0.0.1 or this "
+        "page's own server).",
         "config.json's codeLifetimeSeconds must be a whole number of seconds from 30 to 600.",
         "config.json's outboxUrl must be a path on this site, such as /outbox/.",
     ]

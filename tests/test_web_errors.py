@@ -381,3 +381,20 @@ def test_a_code_that_could_not_be_checked(
         page.alert() == "We could not check your code just now. Please try again in a few minutes."
     )
     check_nothing_leaked(page, allowed_console=FAILED_LOAD)
+
+
+def test_a_second_click_or_enter_sends_nothing_more(
+    driver: WebDriver, request: pytest.FixtureRequest, site: tuple[StandIn, str]
+) -> None:
+    app, url = site
+    app.script["InitiateAuth"] = [ok(CHALLENGE)]
+    page = opened(driver, request, url)
+    field = page.element("#username")
+    field.send_keys("ada@example.com")
+    driver.execute_script(  # three submissions in one go, as fast as a double click and more
+        "const form = document.getElementById('username-step');"
+        "for (let i = 0; i < 3; i++) form.requestSubmit(form.querySelector('button'));"
+    )
+    page.wait_for_step("code-step")
+    assert [operation for operation, _ in app.asked] == ["InitiateAuth"]
+    check_nothing_leaked(page)

@@ -380,3 +380,38 @@ def test_a_static_host_configured_from_the_templates_output(
         assert page.text("who") == "mary@example.com"
         page.shot("static-host-signed-in")
         check_nothing_leaked(page)
+
+
+def test_what_the_script_did_not_expect_ends_the_sign_in_in_words(
+    serving: Serving, page: SignInPage
+) -> None:
+    new_user(serving, "katherine@example.com")
+    # What the browser fires for a rejection nobody handled, and for an uncaught exception (a
+    # promise Selenium's script rejects is its own realm's, so the events are made here).
+    for event in (
+        "new PromiseRejectionEvent('unhandledrejection',"
+        " {promise: Promise.resolve(), reason: new TypeError('a bug'), cancelable: true})",
+        "new ErrorEvent('error',"
+        " {error: new TypeError('a bug'), message: 'a bug', cancelable: true})",
+    ):
+        page.sign_in_as("katherine@example.com")
+        page.wait_for_step("code-step")
+        page.driver.execute_script(f"window.dispatchEvent({event})")
+        page.wait_for_step("username-step")
+        assert page.alert() == "Something went wrong on this page. Reload it and try again."
+        assert page.element("#username").get_attribute("value") == "katherine@example.com"
+    # (the fixture then checks the console: no "Uncaught", no stack trace)
+
+
+def test_going_back_to_a_signed_in_page_does_not_sign_in(
+    serving: Serving, page: SignInPage, driver: WebDriver
+) -> None:
+    """The back/forward cache would restore the page's memory, tokens included."""
+    new_user(serving, "dorothy@example.com")
+    page.sign_in_as("dorothy@example.com")
+    page.enter_code(code_for(serving, "dorothy@example.com"))
+    page.wait_for_step("signed-in-step")
+    driver.get(serving.endpoint_url + OUTBOX_PATH)
+    driver.back()
+    page.wait_for_step("username-step")
+    assert page.text("who") == ""

@@ -34,8 +34,11 @@ function checkEndpoint(value, problems) {
     problems.push("config.json's endpoint must be a URL, such as https://cognito-idp.eu-west-1.amazonaws.com/.");
     return null;
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    problems.push("config.json's endpoint must use https (plain http only for localhost or 127.0.0.1).");
+  // Plain http: a pool on this machine, or the server the page itself came from (custom-auth
+  // serve bound to another address).
+  const here = typeof location !== "undefined" && url.origin === location.origin;
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && (LOOPBACK.has(url.hostname) || here))) {
+    problems.push("config.json's endpoint must use https (plain http only for localhost, 127.0.0.1 or this page's own server).");
     return null;
   }
   if (url.username || url.password || url.search || url.hash) {

@@ -24,6 +24,7 @@ let config = null;
 let cognito = null;
 let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose}
 let tokens = null; // once signed in: {access, refresh}
+let calling = false; // a call to Cognito is under way: every form and button waits
 
 // --- what the person sees ------------------------------------------------------------------
 
@@ -57,6 +58,7 @@ function fieldError(id, text) {
 // click or Enter does nothing); the alert and status lines are outside them, so what they say
 // is announced.
 function busy(on) {
+  calling = on;
   for (const button of document.querySelectorAll("button")) button.disabled = on;
   $("steps").setAttribute("aria-busy", on ? "true" : "false");
 }
@@ -150,6 +152,7 @@ async function act(during, call, after) {
 function stopped(error, during) {
   const typed = signIn ? signIn.typed : $("username").value;
   signIn = null;
+  tokens = null;
   alertText(explain(error, during));
   $("username").value = typed;
   show("username-step", "username");
@@ -264,6 +267,7 @@ function switchTo(method) {
     if (signIn && signIn.method === from) {
       // Refused (the other method is not offered after all): the code already sent stands.
       $("switch").hidden = true;
+      $("code").focus();
       alertText(`We could not switch to ${methodText(method, "sent").replace(/^by /, "")}. Type the code you have, or start again.`);
     }
   });
@@ -362,6 +366,7 @@ function forget() {
 function wire() {
   $("username-step").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (calling) return;
     const typed = $("username").value.trim();
     if (!typed) {
       fieldError("username-error", "Type your email address or username.");
@@ -373,11 +378,13 @@ function wire() {
   });
   $("method-step").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (calling) return;
     const picked = document.querySelector('#methods input[type="radio"]:checked');
     if (picked) choose(picked.value);
   });
   $("code-step").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (calling) return;
     const code = $("code").value.trim();
     if (!code) {
       fieldError("code-error", "Type the code from the message.");
@@ -417,11 +424,13 @@ function wire() {
 async function main() {
   // Whatever this script did not expect ends the sign-in with a sentence, not a stack trace in
   // the console.
-  window.addEventListener("unhandledrejection", (event) => {
+  const unexpected = (event) => {
     event.preventDefault();
     forget();
-    if (config) stopped(event.reason, "page");
-  });
+    if (config) stopped(event.reason || event.error, "page");
+  };
+  window.addEventListener("unhandledrejection", unexpected);
+  window.addEventListener("error", unexpected);
   try {
     config = await loadConfig();
   } catch (error) {

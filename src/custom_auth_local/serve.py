@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -45,7 +46,8 @@ class ServeError(CustomAuthError):
 
 def check_port(host: str, port: int) -> None:
     """Raise :class:`ServeError` if ``host:port`` is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((host, port))
         except OSError as error:
@@ -154,7 +156,9 @@ def served(
                 auth_flow=one_value(environments, "AUTH_FLOW"),
             ),
             outbox=stack.outbox,
-            hosts=None if bound_everywhere else LOOPBACK_NAMES | {host},
+            hosts=None
+            if bound_everywhere
+            else LOOPBACK_NAMES | {urlsplit(endpoint_url).netloc.rsplit(":", 1)[0]},
         )
         server = make_server(host, port, site, threaded=True, request_handler=MotoRequestHandler)
         thread = threading.Thread(

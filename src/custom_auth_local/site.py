@@ -105,29 +105,36 @@ class LocalSite:
     web: Path | None
     config: Mapping[str, object]
     outbox: Outbox
-    #: The Host names the page and the outbox answer to (None: any).
+    #: The Host names the server answers to (None: any).
     hosts: frozenset[str] | None = LOOPBACK_NAMES
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if not self._known_host(request.host):
+            # A web site that rebinds its own name to this address reaches nothing: not the
+            # outbox's codes, not the API's administrator calls.
+            refused = Response(
+                f"Forbidden: this server answers to {', '.join(sorted(self.hosts or ()))} only\n",
+                status=403,
+                headers=_HEADERS,
+            )
+            return refused(environ, start_response)
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and (
             path in (PAGE_PATH.rstrip("/"), OUTBOX_PATH.rstrip("/"))
             or path.startswith((PAGE_PATH, OUTBOX_PATH))
         ):
-            return self._site(Request(environ))(environ, start_response)
+            return self._site(request)(environ, start_response)
         return self.api(environ, start_response)
+
+    def _known_host(self, host: str) -> bool:
+        if self.hosts is None:
+            return True
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        return name in self.hosts
 
     def _site(self, request: Request) -> Response:
         path = request.path
-        hostname = (
-            request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
-        )
-        if self.hosts is not None and hostname not in self.hosts:
-            return Response(
-                f"Forbidden: this server answers to {', '.join(sorted(self.hosts))} only\n",
-                status=403,
-                headers=_HEADERS,
-            )
         if path in (PAGE_PATH.rstrip("/"), OUTBOX_PATH.rstrip("/")):
             return Response(status=308, headers={"Location": path + "/", **_HEADERS})
         if path.startswith(OUTBOX_PATH):
