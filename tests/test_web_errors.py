@@ -300,13 +300,10 @@ def test_a_switch_refused_and_a_switch_too_many(
     driver: WebDriver, request: pytest.FixtureRequest, site: tuple[StandIn, str]
 ) -> None:
     app, url = site
-    sms_round = ok(
-        {**CHALLENGE, "ChallengeParameters": {"USERNAME": "u-1", "SIGN_IN_METHOD": "EMAIL_OTP"}}
-    )
     app.script["InitiateAuth"] = [ok(BOTH)]
     app.script["RespondToAuthChallenge"] = [
         ok(CHALLENGE),  # the choice of EMAIL_OTP: its round
-        sms_round,  # the switch to SMS_OTP, refused: EMAIL_OTP's next round
+        ok(CHALLENGE),  # the switch to SMS_OTP, refused: EMAIL_OTP's next round
     ]
     page = opened(driver, request, url)
     page.sign_in_as("ada@example.com")
