@@ -405,8 +405,8 @@ def test_an_unknown_method_is_an_argparse_error(
         main([command, "--username", "a@example.com", "--method", "PASSKEY"])
     assert caught.value.code == 2
     assert (
-        "argument --method: invalid choice: 'PASSKEY' (choose from 'EMAIL_OTP', 'SMS_OTP')"
-        in capsys.readouterr().err
+        "argument --method: invalid choice: 'PASSKEY' "
+        "(choose from 'EMAIL_OTP', 'SMS_OTP', 'MAGIC_LINK')" in capsys.readouterr().err
     )
 
 

@@ -330,7 +330,10 @@ class SignedProof:
     def usable(self, attributes: Any) -> bool:
         return True
 
-    def start(self, event: Any, limits: Any, now: int) -> Challenge:
+    def option(self, client_metadata: Any) -> str:
+        return ""
+
+    def start(self, event: Any, limits: Any, now: int, option: str = "") -> Challenge:
         return Challenge({"PROOF": "wanted"}, {"expected": "proof-1"}, "body", {"plan": "none"})
 
     def carry(self, body: str) -> Challenge:

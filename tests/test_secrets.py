@@ -191,7 +191,15 @@ class FakeDelivery:
     def refusal(self, attributes: Mapping[str, str]) -> str | None:
         return None if attributes.get(self.attribute) else "none"
 
-    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
+    def send(
+        self,
+        destination: str,
+        code: str,
+        ttl_seconds: int,
+        *,
+        lockout: bool = False,
+        link: str | None = None,
+    ) -> None:
         self.sent.append((destination, code))
 
 

@@ -226,7 +226,7 @@ def test_the_conditions_tell_each_method_from_the_others() -> None:
         ]
     ]
     assert all(a == b or a not in b for a in names for b in names)
-    assert names == ["EMAIL_OTP", "SMS_OTP"]
+    assert names == ["EMAIL_OTP", "SMS_OTP", "MAGIC_LINK"]
 
 
 @pytest.mark.parametrize("listed", METHOD_LISTS)
@@ -441,23 +441,28 @@ def test_code_and_delivery_parameters_default_to_what_the_functions_default_to()
         ({"AuthFlow": "password"}, "parameter AuthFlow: must be one of otp, password+otp"),
         (
             {"SignInMethods": "FAX_OTP"},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got 'FAX_OTP'",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
+            "got 'FAX_OTP'",
         ),
         (
             {"SignInMethods": "EMAIL_OTP,PASSKEY"},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got 'PASSKEY'",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
+            "got 'PASSKEY'",
         ),
         (
             {"SignInMethods": "email"},  # OtpChannel's value is no method's name
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got 'email'",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
+            "got 'email'",
         ),
         (
             {"SignInMethods": ""},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got ''",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
+            "got ''",
         ),
         (
             {"SignInMethods": "EMAIL_OTP,"},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP; got ''",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
+            "got ''",
         ),
         ({"OtpChannel": "email"}, "unknown parameter OtpChannel;"),  # replaced by SignInMethods
         ({"OtpLength": "21"}, "parameter OtpLength: must be from 6 to 20"),
@@ -971,6 +976,7 @@ SAMPLES = {
     "SmsAllowedCountryCodes": "1,44",
     "LogKmsKeyArn": KEY_ARN,
     "AlarmTopicArn": TOPIC_ARN,
+    "MagicLinkRedirectUris": "https://app.example.com/signin/",
 }
 OPAQUE_RESOURCES = (
     "AWS::CloudFormation::Stack",

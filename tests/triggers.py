@@ -232,7 +232,15 @@ class RecordingDelivery:
     def mask(self, destination: str) -> str:
         return "a***@e***.com"
 
-    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
+    def send(
+        self,
+        destination: str,
+        code: str,
+        ttl_seconds: int,
+        *,
+        lockout: bool = False,
+        link: str | None = None,
+    ) -> None:
         with self._lock:
             self.sent.append(code)
             self.lockout.append(lockout)

@@ -32,10 +32,10 @@ from custom_auth_local.site import (
     LocalSite,
     page_config,
 )
-from custom_auth_local.stack import LocalStack, local_stack
+from custom_auth_local.stack import LOCAL_PAGE_PORT, LocalStack, local_stack
 
 DEFAULT_STACK_FILE = Path(".custom-auth") / "stack.json"
-DEFAULT_PORT = 4566
+DEFAULT_PORT = LOCAL_PAGE_PORT
 #: The sign-in page's folder, looked for beside the template unless ``--web`` names one.
 WEB_FOLDER = "web"
 

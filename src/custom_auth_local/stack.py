@@ -11,8 +11,9 @@ import boto3
 
 from custom_auth_local import moto_hooks
 from custom_auth_local.pool import LocalUserPool
+from custom_auth_local.site import PAGE_PATH
 from custom_auth_local.standins import DEFAULT_OUTBOX, Outbox, local_aws
-from custom_auth_local.template import LOCAL_REGION, Template
+from custom_auth_local.template import LOCAL_REGION, Template, load_yaml
 from custom_auth_local.trigger_calls import TRIGGER_TIMEOUT_SECONDS
 
 
@@ -49,6 +50,31 @@ class LocalStack:
         return self.pool.create_user(username, **kwargs)
 
 
+#: The template parameter that lists the pages a magic link may point to.
+REDIRECT_PARAMETER = "MagicLinkRedirectUris"
+#: Where ``custom-auth serve`` serves by default.
+LOCAL_PAGE_PORT = 4566
+
+
+def local_page_redirects(
+    template: Path | str, overrides: Mapping[str, str] | None, endpoint_url: str | None
+) -> dict[str, str]:
+    """``overrides``, with the local sign-in page as where magic links point when they name
+    no page and the template has the parameter: ``<endpoint>/signin/``
+    (``http://localhost:4566`` in process), under both loopback names when it is one."""
+    chosen = dict(overrides or {})
+    declared = load_yaml(Path(template)).get("Parameters", {})
+    if REDIRECT_PARAMETER not in declared or chosen.get(REDIRECT_PARAMETER):
+        return chosen
+    base = endpoint_url or f"http://localhost:{LOCAL_PAGE_PORT}"
+    pages = [base + PAGE_PATH]
+    for one, other in (("//localhost:", "//127.0.0.1:"), ("//127.0.0.1:", "//localhost:")):
+        if one in base:
+            pages.append(base.replace(one, other) + PAGE_PATH)
+    chosen[REDIRECT_PARAMETER] = ",".join(pages)
+    return chosen
+
+
 @contextmanager
 def local_stack(
     template: Path | str = "template.yaml",
@@ -66,7 +92,9 @@ def local_stack(
     name ``<endpoint_url>/<pool id>`` as their issuer, where its JWKS is. In process it is
     AWS's URL, which moto serves.
     """
-    loaded = Template.load(template, parameter_overrides)
+    loaded = Template.load(
+        template, local_page_redirects(template, parameter_overrides, endpoint_url)
+    )
     senders = {
         value
         for function in loaded.functions().values()

@@ -205,12 +205,19 @@ def local_aws(
 
 
 def provision(template: Template, senders: Iterable[str] = ()) -> None:
-    """Create the template's secrets (holding the development key) and DynamoDB tables, and
-    verify its senders."""
+    """Create the template's secrets (holding the development key), its magic-link key,
+    DynamoDB tables, and verify its senders."""
     secrets = boto3.client("secretsmanager")
     for name, resource in template.resources_of_type("AWS::SecretsManager::Secret").items():
         secret_id = local_ref(name, resource["Type"])
         secrets.create_secret(Name=secret_id, SecretString=DEVELOPMENT_CODE_KEY)
+    kms = boto3.client("kms")
+    aliases = {
+        function.environment.get("MAGIC_LINK_KEY_ALIAS", "")
+        for function in template.functions().values()
+    } - {""}
+    for alias in sorted(aliases):
+        create_link_key(kms, alias)
     dynamodb = boto3.client("dynamodb")
     for name, resource in template.resources_of_type("AWS::DynamoDB::Table").items():
         create_table(dynamodb, local_ref(name, resource["Type"]), template.properties(name))
@@ -222,6 +229,22 @@ def provision(template: Template, senders: Iterable[str] = ()) -> None:
     ses = boto3.client("sesv2")
     for address in sorted(addresses):
         ses.create_email_identity(EmailIdentity=address)
+
+
+def create_link_key(client: Any, alias: str) -> str:
+    """An HMAC key for magic links, tagged and aliased as the template's MagicLinkKey is: both
+    ``alias`` and ``<alias>-previous`` name it. Returns its id."""
+    key_id = str(
+        client.create_key(
+            Description="custom-auth magic links (local)",
+            KeySpec="HMAC_256",
+            KeyUsage="GENERATE_VERIFY_MAC",
+            Tags=[{"TagKey": "custom-auth-magic-link", "TagValue": "local"}],
+        )["KeyMetadata"]["KeyId"]
+    )
+    client.create_alias(AliasName=alias, TargetKeyId=key_id)
+    client.create_alias(AliasName=alias + "-previous", TargetKeyId=key_id)
+    return key_id
 
 
 def create_table(client: Any, table_name: str, properties: Mapping[str, Any]) -> None:

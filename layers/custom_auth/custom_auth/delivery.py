@@ -47,36 +47,77 @@ def expiry_phrase(ttl_seconds: int) -> str:
 
 
 def email_message(
-    code: str, settings: DeliverySettings, ttl_seconds: int, *, lockout: bool = False
+    code: str,
+    settings: DeliverySettings,
+    ttl_seconds: int,
+    *,
+    lockout: bool = False,
+    link: str | None = None,
 ) -> Message:
     """The code email: a plain-text and an HTML body saying what the code is for.
 
     ``lockout``: the code is a lockout code, and the email says why it is longer.
+    ``link``: a magic link to sign in with, offered first, the code as the way to sign in on
+    another device.
     """
     app, expiry = settings.app_name, expiry_phrase(ttl_seconds)
     note = f"{_LOCKOUT_NOTE}\n\n" if lockout else ""
-    text = (
-        f"Your {app} sign-in code is:\n\n"
-        f"    {code}\n\n"
-        f"{note}"
-        f"It expires in {expiry}. Enter it where you started signing in.\n\n"
-        f"If you did not try to sign in to {app}, you can ignore this email: "
-        "without the code, no one can sign in as you.\n"
-    )
     app_html = html.escape(app)
-    body = (
-        '<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Roboto,'
-        'Helvetica,Arial,sans-serif;color:#1a1a1a;line-height:1.5">'
-        f"<p>Your {app_html} sign-in code is:</p>"
+    code_html = (
         '<p style="font-size:28px;font-weight:600;letter-spacing:6px;'
         f'font-family:Menlo,Consolas,monospace">{code}</p>'
-        + (f"<p>{_LOCKOUT_NOTE}</p>" if lockout else "")
-        + f"<p>It expires in {expiry}. Enter it where you started signing in.</p>"
-        f'<p style="color:#555;font-size:13px">If you did not try to sign in to {app_html}, '
-        "you can ignore this email: without the code, no one can sign in as you.</p>"
-        "</body></html>"
     )
-    return Message(subject=settings.email_subject, text=text, html=body)
+    ignore = (
+        f"If you did not try to sign in to {app}, you can ignore this email: "
+        "without it, no one can sign in as you."
+    )
+    if link is None:
+        text = (
+            f"Your {app} sign-in code is:\n\n"
+            f"    {code}\n\n"
+            f"{note}"
+            f"It expires in {expiry}. Enter it where you started signing in.\n\n"
+            f"If you did not try to sign in to {app}, you can ignore this email: "
+            "without the code, no one can sign in as you.\n"
+        )
+        inner = (
+            f"<p>Your {app_html} sign-in code is:</p>"
+            + code_html
+            + (f"<p>{_LOCKOUT_NOTE}</p>" if lockout else "")
+            + f"<p>It expires in {expiry}. Enter it where you started signing in.</p>"
+            f'<p style="color:#555;font-size:13px">If you did not try to sign in to {app_html}, '
+            "you can ignore this email: without the code, no one can sign in as you.</p>"
+        )
+    else:
+        text = (
+            f"Sign in to {app} with this link:\n\n"
+            f"{link}\n\n"
+            f"Or enter this code where you started signing in:\n\n"
+            f"    {code}\n\n"
+            f"{note}"
+            f"The link and the code work once, for {expiry}.\n\n"
+            f"{ignore}\n"
+        )
+        link_html = html.escape(link, quote=True)
+        inner = (
+            f"<p>Sign in to {app_html} with this link:</p>"
+            f'<p><a href="{link_html}" style="display:inline-block;padding:10px 18px;'
+            "background:#1f5fbf;color:#ffffff;text-decoration:none;border-radius:6px;"
+            f'font-weight:600">Sign in to {app_html}</a></p>'
+            "<p>Or enter this code where you started signing in:</p>"
+            + code_html
+            + (f"<p>{_LOCKOUT_NOTE}</p>" if lockout else "")
+            + f"<p>The link and the code work once, for {expiry}.</p>"
+            f'<p style="color:#555;font-size:13px">{html.escape(ignore)}</p>'
+        )
+    body = (
+        '<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Roboto,'
+        'Helvetica,Arial,sans-serif;color:#1a1a1a;line-height:1.5">' + inner + "</body></html>"
+    )
+    subject = settings.email_subject
+    if link is not None and subject == f"Your {app} sign-in code":
+        subject = f"Your {app} sign-in link"
+    return Message(subject=subject, text=text, html=body)
 
 
 def sms_message(
@@ -112,9 +153,17 @@ class Delivery(Protocol):
         """The destination, masked for the logs."""
         ...
 
-    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
-        """Send ``code`` (as it should be shown); raise :class:`DeliveryError` if the service
-        refuses."""
+    def send(
+        self,
+        destination: str,
+        code: str,
+        ttl_seconds: int,
+        *,
+        lockout: bool = False,
+        link: str | None = None,
+    ) -> None:
+        """Send ``code`` (as it should be shown), and ``link`` with it when the channel carries
+        one (email); raise :class:`DeliveryError` if the service refuses."""
         ...
 
 
@@ -172,9 +221,17 @@ class EmailDelivery:
         """``a***@e***.com``."""
         return mask_email(destination)
 
-    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
+    def send(
+        self,
+        destination: str,
+        code: str,
+        ttl_seconds: int,
+        *,
+        lockout: bool = False,
+        link: str | None = None,
+    ) -> None:
         """One email with a text and an HTML body."""
-        message = email_message(code, self.settings, ttl_seconds, lockout=lockout)
+        message = email_message(code, self.settings, ttl_seconds, lockout=lockout, link=link)
         if self._client is None:
             self._client = _client("sesv2")
         body = {"Text": {"Data": message.text, "Charset": "UTF-8"}}
@@ -222,8 +279,18 @@ class SmsDelivery:
         """``+*******0100``."""
         return mask_phone(destination)
 
-    def send(self, destination: str, code: str, ttl_seconds: int, *, lockout: bool = False) -> None:
-        """One transactional text message."""
+    def send(
+        self,
+        destination: str,
+        code: str,
+        ttl_seconds: int,
+        *,
+        lockout: bool = False,
+        link: str | None = None,
+    ) -> None:
+        """One transactional text message (no link: SMS_OTP sends none)."""
+        if link is not None:
+            raise DeliveryError("SNS: a text message carries no magic link")
         message = sms_message(code, self.settings, ttl_seconds, lockout=lockout)
         if self._client is None:
             self._client = _client("sns")

@@ -9,6 +9,7 @@ Create writes (:mod:`custom_auth.rounds`); a round whose metadata is not Create'
 
     one method        M*                    (the method's rounds; the last one right)
     several methods   SELECT+ M* [S M*]     (choose; one switch S to another method at most)
+    (MAGIC_LINK, even alone, is chosen like several: see methods.CHOSEN_FIRST)
     password first    SRP_A, PASSWORD_VERIFIER, then as above
 
 Every failed round counts towards ``max_attempts``: a wrong answer, a refused choice, a round
@@ -25,7 +26,7 @@ from typing import NamedTuple
 from custom_auth.challenge_names import ChallengeName
 from custom_auth.define_event import ChallengeResult
 from custom_auth.flow_settings import AuthFlow, FlowSettings
-from custom_auth.methods import SELECT
+from custom_auth.methods import SELECT, starts_with_choice
 from custom_auth.methods.password_first import PASSWORD_FIRST, SRP_A
 from custom_auth.rounds import parse_round
 
@@ -96,7 +97,7 @@ def decide(
             return _fail(refusal.reason)
 
     methods = policy.methods
-    choosing = len(methods) > 1
+    choosing = starts_with_choice(methods)
     rounds = size - first_round
     wrong = 0
     current: str | None = None  # the method chosen (or the only one); None before that

@@ -24,6 +24,7 @@ whether Verify may accept; they return the next state and never touch storage
 - Single use: a code that signed the user in is dead; replaying it fails.
 """
 
+import hmac
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple, Self
@@ -216,14 +217,25 @@ def after_answer(
     now: int,
     limits: LimitSettings,
     unguessable: bool = False,
+    current_on: str | None = None,
 ) -> tuple[UserState | None, AnswerOutcome]:
     """Apply an answer (``right``: it matches the sign-in's unexpired secret) at ``now``.
 
     ``unguessable``: the secret cannot be guessed in the guesses anyone gets (a lockout code,
     or a method whose proof is not a guess), so it is accepted during a lockout.
+    ``current_on``: the secret must also be the one last sent over this channel (a magic
+    link, of which a user has one outstanding): one that a later send replaced is wrong.
     Returns the next state (None when nothing changes) and the outcome; only an outcome that
     :attr:`~AnswerOutcome.signs_in` lets the answer count as correct.
     """
+    if right and current_on is not None:
+        outstanding = state.code_for(current_on)
+        right = (
+            outstanding is not None
+            and outstanding.link_id is not None
+            and code_hash is not None
+            and hmac.compare_digest(outstanding.link_id.encode(), code_hash.encode())
+        )
     if state.is_locked(now):
         current = state.current(now)
         if not (unguessable and right and code_hash is not None):

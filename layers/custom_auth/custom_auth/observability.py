@@ -54,6 +54,8 @@ class Metric(StrEnum):
     METHODS_CHOSEN = "MethodsChosen"
     METHODS_SWITCHED = "MethodsSwitched"
     CHOICES_REFUSED = "ChoicesRefused"
+    MAGIC_LINKS_SENT = "MagicLinksSent"
+    MAGIC_LINKS_REFUSED = "MagicLinksRefused"
     SIGN_INS_SUCCEEDED = "SignInsSucceeded"
     SIGN_INS_FAILED = "SignInsFailed"
     TRIGGER_ERRORS = "TriggerErrors"

@@ -140,6 +140,9 @@ class CodeRecord(RedactedRepr):
     spec: CodeSpec = DEFAULT_SPEC
     #: The version of the code key that hashed it (None: a record from before versions).
     key_version: str | None = None
+    #: The id of the magic link sent with the code (:func:`custom_auth.magic_link.link_id`, a
+    #: hash of its nonce), if one was: the user's one outstanding link.
+    link_id: str | None = field(default=None, metadata=sensitive())
 
     def public_parameters(self) -> dict[str, str]:
         """``publicChallengeParameters``: how the code went, in Cognito's own keys.
@@ -172,6 +175,8 @@ class CodeRecord(RedactedRepr):
         }
         if self.key_version is not None:
             body["k"] = self.key_version
+        if self.link_id is not None:
+            body["l"] = self.link_id
         return _METADATA_PREFIX + json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -185,6 +190,7 @@ class CodeRecord(RedactedRepr):
             channel = Channel(body["c"])
             spec = CodeSpec.parse(body["s"]) if "s" in body else DEFAULT_SPEC
             key_version = body.get("k")
+            link = body.get("l")
         except (ValueError, KeyError, TypeError, AttributeError, InvalidCodeRecordError):
             raise InvalidCodeRecordError("challengeMetadata: malformed code record") from None
         if not (
@@ -193,6 +199,7 @@ class CodeRecord(RedactedRepr):
             and _is_timestamp(issued_at)
             and isinstance(destination, str)
             and (key_version is None or isinstance(key_version, str))
+            and (link is None or isinstance(link, str))
         ):
             raise InvalidCodeRecordError("challengeMetadata: malformed code record")
         return cls(
@@ -202,6 +209,7 @@ class CodeRecord(RedactedRepr):
             destination=destination,
             spec=spec,
             key_version=key_version,
+            link_id=link,
         )
 
 

@@ -31,7 +31,9 @@ __all__ = [
     "DeliverySettings",
     "FlowSettings",
     "LimitSettings",
+    "MagicLinkSettings",
     "SettingsError",
+    "redirect_uri_problem",
     "sign_in_methods",
 ]
 
@@ -220,3 +222,72 @@ class LimitSettings:
             pool_max_sends_per_hour=_integer(env, "POOL_MAX_SENDS_PER_HOUR", 500, 1, 1_000_000),
             code_ttl_seconds=code_ttl_seconds,
         )
+
+
+#: A redirect URI may be http only on this machine's own names (the local pool's page).
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_KMS_ALIAS = re.compile(r"alias/[A-Za-z0-9/_-]{1,240}")
+
+
+@dataclass(frozen=True)
+class MagicLinkSettings:
+    """What MAGIC_LINK needs beyond a code method's settings: the key and the allowed pages."""
+
+    #: ``MAGIC_LINK_KEY_ALIAS``: the alias of the KMS HMAC key links are signed with; the key
+    #: before the last rotation is ``<alias>-previous``, and links it signed are still accepted.
+    key_alias: str
+    #: ``MAGIC_LINK_REDIRECT_URIS``: the sign-in pages a link may point to, comma separated; a
+    #: client names one (``ClientMetadata.redirectUri``) or gets the first.
+    redirect_uris: tuple[str, ...]
+
+    @property
+    def previous_key_alias(self) -> str:
+        """The alias of the key before the last rotation."""
+        return self.key_alias + "-previous"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Read ``MAGIC_LINK_KEY_ALIAS`` and ``MAGIC_LINK_REDIRECT_URIS``."""
+        env = os.environ if env is None else env
+        why = "SIGN_IN_METHODS includes MAGIC_LINK"
+        alias = _required(env, "MAGIC_LINK_KEY_ALIAS", why)
+        if not _KMS_ALIAS.fullmatch(alias) or alias.startswith("alias/aws/"):
+            raise SettingsError(
+                "MAGIC_LINK_KEY_ALIAS: must be the alias of a customer managed KMS key "
+                f"(alias/ then letters, digits, / _ -); got {alias!r}"
+            )
+        raw = _required(env, "MAGIC_LINK_REDIRECT_URIS", why)
+        uris = tuple(part.strip() for part in raw.split(","))
+        for uri in uris:
+            problem = redirect_uri_problem(uri)
+            if problem is not None:
+                raise SettingsError(f"MAGIC_LINK_REDIRECT_URIS: each {problem}; got {uri!r}")
+        if len(uris) > 10 or len(set(uris)) != len(uris):
+            raise SettingsError(
+                f"MAGIC_LINK_REDIRECT_URIS: at most 10 different URIs; got {len(uris)}"
+            )
+        return cls(key_alias=alias, redirect_uris=uris)
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """What is wrong with ``uri`` as a page a link may point to (None: nothing): it must be
+    an absolute https URL without a fragment (the link's secret goes there), or http on
+    localhost, 127.0.0.1 or [::1]."""
+    from urllib.parse import urlsplit
+
+    if not uri or len(uri) > 1000 or not uri.isascii() or any(c in uri for c in " \"'<>\\"):
+        return "must be an absolute URL of at most 1000 ASCII characters, no spaces or quotes"
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return "must be an absolute URL"
+    if "#" in uri:
+        return "must have no fragment (the link's secret goes there)"
+    if parts.username is not None or parts.password is not None or not parts.hostname:
+        return "must name a host, and no user or password"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS:
+        return None
+    return "must use https (http only on localhost, 127.0.0.1 or [::1])"

@@ -166,14 +166,8 @@ class DynamoDBStateStore:
     def client(self) -> Any:
         if self._client is None:
             import boto3  # Create and Verify already pay for boto3; Define never loads this
-            from botocore.config import Config
 
-            config = Config(
-                connect_timeout=1,
-                read_timeout=1,
-                retries={"total_max_attempts": 2, "mode": "standard"},
-            )
-            self._client = boto3.client("dynamodb", config=config)
+            self._client = boto3.client("dynamodb", config=short_timeouts())
         return self._client
 
     def load(self, key: str, now: int) -> UserState:
@@ -260,6 +254,18 @@ class DynamoDBStateStore:
         return str(item["method"]["S"])
 
 
+def short_timeouts() -> Any:
+    """A botocore ``Config`` that fails a struggling service well inside Cognito's 5 seconds:
+    one-second timeouts, two tries."""
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=1,
+        read_timeout=1,
+        retries={"total_max_attempts": 2, "mode": "standard"},
+    )
+
+
 def _error_code(error: Exception) -> str:
     response = getattr(error, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
@@ -307,6 +313,8 @@ def _code_item(code: CodeRecord) -> dict[str, Any]:
     }
     if code.key_version is not None:
         body["k"] = {"S": code.key_version}
+    if code.link_id is not None:
+        body["l"] = {"S": code.link_id}
     return body
 
 
@@ -318,6 +326,7 @@ def _code_from(body: dict[str, Any]) -> CodeRecord:
         destination=body["d"]["S"],
         spec=CodeSpec.parse(body["s"]["S"]) if "s" in body else CodeSpec(),
         key_version=body["k"]["S"] if "k" in body else None,
+        link_id=body["l"]["S"] if "l" in body else None,
     )
 
 

@@ -44,6 +44,9 @@ from custom_auth.methods import (
     SELECT,
     SIGN_IN_METHOD,
     SIGN_IN_METHODS,
+    choice_value,
+    read_choice_value,
+    starts_with_choice,
 )
 from custom_auth.methods.base import Judgement, Limits, Methods, SignInMethod
 from custom_auth.observability import Metric, count, logger, state_unavailable, with_response
@@ -105,7 +108,7 @@ def create_auth_challenge(
     index = len(earlier)
     now = _now(clock)
     offered = methods.offered(event.user_attributes, user_not_found=event.user_not_found)
-    several = len(methods) > 1
+    several = starts_with_choice(methods.names)
     switched_before = any(described.switched for _, described in earlier)
     switched = False
     if not earlier:
@@ -122,8 +125,8 @@ def create_auth_challenge(
                 raise UnknownRoundError("challengeMetadata: a choice, with one method enabled")
             if entry.challenge_result is not True:
                 return _select(event, sign_in, index, offered)  # the choice was refused
-            method = _chosen(event, limits, methods, sign_in, index - 1, now)
-            challenge = method.start(event, limits, now)
+            method, option = _chosen(event, limits, methods, sign_in, index - 1, now)
+            challenge = method.start(event, limits, now, option)
         else:
             method = _method(methods, last.method)
             target = None
@@ -131,8 +134,9 @@ def create_auth_challenge(
                 # A wrong answer, or a switch Verify recorded: only the record tells.
                 target = _recorded(event, limits, sign_in, index - 1, now)
             if target is not None:
-                method, switched = _method(methods, target), True
-                challenge = method.start(event, limits, now)
+                name, option = read_choice_value(target)
+                method, switched = _method(methods, name), True
+                challenge = method.start(event, limits, now, option)
             else:
                 challenge = method.carry(last.body)
     logger.info(
@@ -192,13 +196,14 @@ def _chosen(
     sign_in: str,
     index: int,
     now: int,
-) -> SignInMethod:
+) -> tuple[SignInMethod, str]:
     chosen = _recorded(event, limits, sign_in, index, now)
     if chosen is None:
         # Verify answers True for a choice only once it is recorded: it has expired, or the
         # table lost it. Fail closed: no challenge.
         raise UnknownRoundError("the method chosen in the round before is not recorded")
-    return _method(methods, chosen)
+    name, option = read_choice_value(chosen)
+    return _method(methods, name), option
 
 
 def _select(
@@ -242,8 +247,13 @@ def verify_auth_challenge_response(
     requested = _requested(event, choosing=name == SELECT)
 
     if name == SELECT:
-        valid = requested is not None and requested in offered and methods.named(requested)
-        if valid and requested is not None and _record(event, limits, requested, now):
+        chosen = methods.named(requested) if requested in offered else None
+        option = chosen.option(event.client_metadata) if chosen is not None else None
+        if (
+            chosen is not None
+            and option is not None
+            and _record(event, limits, chosen, option, now)
+        ):
             count(Metric.METHODS_CHOSEN)
             logger.info("method chosen", extra={"method": requested})
             return event.respond(answer_correct=True)
@@ -255,7 +265,13 @@ def verify_auth_challenge_response(
         return _judged(event, limits, Judgement(Verdict.MALFORMED), now, started, method=None)
     if requested is not None and requested != method.name:
         allowed = private.get("maySwitch") == "1" and requested in offered
-        if allowed and methods.named(requested) and _record(event, limits, requested, now):
+        target = methods.named(requested) if allowed else None
+        option = target.option(event.client_metadata) if target is not None else None
+        if (
+            target is not None
+            and option is not None
+            and _record(event, limits, target, option, now)
+        ):
             count(Metric.METHODS_SWITCHED)
             logger.info("method switch asked", extra={"from": method.name, "to": requested})
             return event.respond(answer_correct=False)
@@ -291,7 +307,13 @@ def _loggable(name: str | None) -> str:
     return name if name in REGISTRY or name == SELECT else "not a method name"
 
 
-def _record(event: VerifyAuthChallengeResponseEvent, limits: Limits, method: str, now: int) -> bool:
+def _record(
+    event: VerifyAuthChallengeResponseEvent,
+    limits: Limits,
+    method: SignInMethod,
+    option: str,
+    now: int,
+) -> bool:
     private = event.private_challenge_parameters
     sign_in, index = private.get("signIn", ""), private.get("round", "")
     if not sign_in or not (index.isascii() and index.isdigit()):
@@ -299,7 +321,7 @@ def _record(event: VerifyAuthChallengeResponseEvent, limits: Limits, method: str
     try:
         return limits.store.record_choice(
             choice_key(event.user_pool_id, sign_in, int(index)),
-            method,
+            choice_value(method.name, option),
             now + CHOICE_TTL_SECONDS,
         )
     except StateUnavailableError as error:
@@ -348,6 +370,7 @@ def _judged(
                     now=now,
                     limits=limits.settings,
                     unguessable=unguessable,
+                    current_on=judgement.current_on,
                 ),
                 code_ttl_seconds=limits.settings.code_ttl_seconds,
             )

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 REGISTRY: Mapping[str, str] = {
     "EMAIL_OTP": "custom_auth.methods.email_otp",
     "SMS_OTP": "custom_auth.methods.sms_otp",
+    "MAGIC_LINK": "custom_auth.methods.magic_link",
 }
+
+#: Methods a client may start in more than one way (a magic link: "send me one", or "I have
+#: one": a link opened in another browser must not send a new one). A deployment that enables
+#: one starts every sign-in with a choice, even with no other method, because only a choice
+#: round lets the client say which (Create never reliably sees ClientMetadata).
+CHOSEN_FIRST = frozenset({"MAGIC_LINK"})
 
 #: What the first round of a sign-in with several methods is called in the public parameters
 #: (``SIGN_IN_METHOD``) and in its metadata; never a method's name.
@@ -31,6 +38,23 @@ SIGN_IN_METHOD = "SIGN_IN_METHOD"
 SIGN_IN_METHODS = "SIGN_IN_METHODS"
 #: The ClientMetadata key of RespondToAuthChallenge a client may name its method with.
 METHOD_METADATA_KEY = "signInMethod"
+
+
+def starts_with_choice(names: tuple[str, ...]) -> bool:
+    """Whether a sign-in with these methods enabled starts with a choice (``SELECT``)."""
+    return len(names) > 1 or not CHOSEN_FIRST.isdisjoint(names)
+
+
+def choice_value(method: str, option: str) -> str:
+    """What Verify records for a choice or switch: the method, and the method's option for
+    its first round (``MAGIC_LINK:redeem``), if any."""
+    return f"{method}:{option}" if option else method
+
+
+def read_choice_value(value: str) -> tuple[str, str]:
+    """:func:`choice_value`'s (method, option)."""
+    method, _, option = value.partition(":")
+    return method, option
 
 
 def build(names: tuple[str, ...], env: Mapping[str, str]) -> "Methods":

@@ -82,11 +82,15 @@ class Judgement(NamedTuple):
     expires_at: int = 0
     #: The secret is too strong to guess: accepted during a lockout (a lockout code).
     unguessable: bool = False
+    #: The secret must be the one last sent over this channel (a magic link: the user's one
+    #: outstanding link, whose id the state keeps); None when any unused one will do.
+    current_on: str | None = None
 
     def __repr__(self) -> str:
         return (
             f"Judgement(verdict={self.verdict.value!r}, secret_id=<redacted>, "
-            f"expires_at={self.expires_at}, unguessable={self.unguessable})"
+            f"expires_at={self.expires_at}, unguessable={self.unguessable}, "
+            f"current_on={self.current_on!r})"
         )
 
 
@@ -104,9 +108,19 @@ class SignInMethod(Protocol):
         :meth:`start`'s business, and looks the same to the caller either way."""
         ...
 
-    def start(self, event: "CreateAuthChallengeEvent", limits: Limits, now: int) -> Challenge:
+    def option(self, client_metadata: Mapping[str, str]) -> str | None:
+        """How the client asks this method's first round to go, from the ClientMetadata of
+        the answer that chose (or switched to) it: ``""`` for the usual way, a short word of
+        the method's own (MAGIC_LINK: ``redeem``, a link in hand), or None when the client
+        asked for something the method refuses (a redirect URI not on the list)."""
+        ...
+
+    def start(
+        self, event: "CreateAuthChallengeEvent", limits: Limits, now: int, option: str = ""
+    ) -> Challenge:
         """The method's first round in this sign-in: send what it sends (within the limits),
-        and what Create answers. An unknown user gets the same shape and nothing sent."""
+        and what Create answers. An unknown user gets the same shape and nothing sent.
+        ``option`` is what :meth:`option` returned when the method was chosen."""
         ...
 
     def carry(self, body: str) -> Challenge:

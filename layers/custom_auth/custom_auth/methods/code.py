@@ -15,8 +15,10 @@ from typing import Any
 from custom_auth._evolve import evolve
 from custom_auth.code_key import CodeKey, KeyVersion
 from custom_auth.delivery import Delivery, DeliveryError
+from custom_auth.errors import CustomAuthError
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
 from custom_auth.limits import HOUR, SendPlan, UserState, after_send, plan_send
+from custom_auth.magic_link import link_id
 from custom_auth.methods.base import Challenge, Judgement, Limits, MethodLimits
 from custom_auth.observability import Metric, count, logger, state_unavailable
 from custom_auth.otp import (
@@ -70,9 +72,15 @@ class CodeMethod:
         """The user has the attribute the code goes to (``email``, ``phone_number``)."""
         return bool(attributes.get(self.delivery.attribute))
 
-    def start(self, event: CreateAuthChallengeEvent, limits: Limits, now: int) -> Challenge:
+    def option(self, client_metadata: Mapping[str, str]) -> str | None:
+        """A code is sent one way only."""
+        return ""
+
+    def start(
+        self, event: CreateAuthChallengeEvent, limits: Limits, now: int, option: str = ""
+    ) -> Challenge:
         """Send a code if the limits allow, else reuse or withhold (see the module)."""
-        record, log = self._first_round(event, limits, now)
+        record, log = self._first_round(event, limits, now, option)
         return _challenge(record, log)
 
     def carry(self, body: str) -> Challenge:
@@ -124,8 +132,32 @@ class CodeMethod:
             key_version=key.version_id,
         )
 
+    # Hooks for a method that sends more than the code in the same message (MAGIC_LINK).
+
+    def _new_link(self) -> bytes | None:
+        """A fresh secret to send with the code, whose id the record keeps; None for none."""
+        return None
+
+    def _deliver(
+        self,
+        event: CreateAuthChallengeEvent,
+        destination: str,
+        code: str,
+        record: CodeRecord,
+        extra: bytes | None,
+        option: str,
+    ) -> None:
+        """Send the message; raises DeliveryError (or the method's own error) on failure."""
+        lockout = record.spec != self.spec
+        self.delivery.send(
+            destination,
+            display_code(code, record.spec),
+            self.codes.code_ttl_seconds,
+            lockout=lockout,
+        )
+
     def _first_round(
-        self, event: CreateAuthChallengeEvent, limits: Limits, now: int
+        self, event: CreateAuthChallengeEvent, limits: Limits, now: int, option: str = ""
     ) -> tuple[CodeRecord, dict[str, Any]]:
         delivery, spec, ttl = self.delivery, self.spec, self.codes.code_ttl_seconds
         key = self.key.current()
@@ -147,8 +179,9 @@ class CodeMethod:
         destination = event.user_attributes[delivery.attribute]
         masked = delivery.mask(destination)
         user = state_key(event.user_pool_id, event.user_name)
-        # The code to send, if any, and its record: never logged, and the code is never stored.
-        outbound: list[tuple[str, CodeRecord]] = []
+        # The code to send, if any, its record and the method's extra secret: never logged, and
+        # neither the code nor the secret is ever stored.
+        outbound: list[tuple[str, CodeRecord, bytes | None]] = []
 
         def change(state: UserState) -> tuple[UserState | None, tuple[SendPlan, str, UserState]]:
             plan, why = plan_send(
@@ -158,6 +191,7 @@ class CodeMethod:
                 return None, (plan, why, state)
             made = spec.lockout() if state.is_locked(now) else spec
             code = generate_code(made)
+            extra = self._new_link()
             code_hash = hash_code(
                 key.secret,
                 code,
@@ -172,8 +206,9 @@ class CodeMethod:
                 destination=masked,
                 spec=made,
                 key_version=key.version_id,
+                link_id=link_id(extra) if extra is not None else None,
             )
-            outbound[:] = [(code, sent)]
+            outbound[:] = [(code, sent, extra)]
             return after_send(state, sent, now), (plan, why, state)
 
         try:
@@ -196,11 +231,11 @@ class CodeMethod:
 
         chosen: CodeRecord | None
         if plan is SendPlan.SEND:
-            code, chosen = outbound[0]
+            code, chosen, extra = outbound[0]
             lockout = chosen.spec != spec
             try:
-                delivery.send(destination, display_code(code, chosen.spec), ttl, lockout=lockout)
-            except DeliveryError:
+                self._deliver(event, destination, code, chosen, extra, option)
+            except (DeliveryError, CustomAuthError):
                 _forget_send(limits.store, user, before, ttl)
                 raise
             limits.pacer.full(started)
