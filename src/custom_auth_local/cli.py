@@ -3,7 +3,8 @@
     custom-auth demo [--interactive] [--username EMAIL] [--method METHOD]
     custom-auth serve [--port 4566] [--user EMAIL ...] [--web DIR]
     custom-auth sign-in --username U [--endpoint-url URL | --stack-file F] [--password]
-                        [--method METHOD]
+                        [--method METHOD] [--answer CODE_OR_LINK] [--redirect-uri URI]
+    custom-auth sign-in --redeem LINK_OR_URL [--endpoint-url URL | --stack-file F]
     custom-auth outbox [--last] [--json]
     custom-auth invoke LOGICAL_ID --event FILE [--env-vars FILE] [--parameter-overrides K=V ...]
     custom-auth generate-event define|create|verify [--scenario NAME] [--list]
@@ -35,6 +36,7 @@ import boto3
 
 from custom_auth.errors import CustomAuthError
 from custom_auth.methods import REGISTRY
+from custom_auth.methods.magic_link import NAME as MAGIC_LINK
 from custom_auth.model import ChallengeParameters
 from custom_auth_local import sample_events, signin
 from custom_auth_local.auth_flows import settings_that_skip_the_triggers
@@ -318,10 +320,23 @@ def sign_in_command(args: argparse.Namespace) -> int:
     password = getpass.getpass("Password: ") if args.password else None
 
     switched: list[str] = []
+    username, redeem = args.username, args.redeem is not None
+    if redeem:
+        link = signin.link_in(args.redeem)
+        if link is None:
+            raise UsageError("--redeem: must be a sign-in link, or the URL of one (…#magic-link=…)")
+        username = username or signin.link_user(link)
+    if not username:
+        raise UsageError("--username is required (or --redeem with a sign-in link)")
+    outbox = Path(stack["outbox"]) if isinstance(stack.get("outbox"), str) else None
 
     def ask_code(parameters: ChallengeParameters) -> str:
+        if redeem:
+            return str(signin.link_in(args.redeem))
         if args.answer is not None:
-            return str(args.answer)
+            return signin.link_in(args.answer) or str(args.answer)
+        if signin.round_method(parameters) == MAGIC_LINK:
+            return ask_link(parameters, username, outbox)
         where = parameters.code_delivery_destination or "you"
         medium = (parameters.code_delivery_delivery_medium or "").lower() or "a message"
         current = signin.round_method(parameters)
@@ -335,14 +350,20 @@ def sign_in_command(args: argparse.Namespace) -> int:
     client = signin.Client(cognito, client_id, secret, pool_id)
     try:
         done = signin.sign_in(
-            client, args.username, ask_code, password=password, method=args.method
+            client,
+            username,
+            ask_code,
+            password=password,
+            method=MAGIC_LINK if redeem else args.method,
+            redeem=redeem,
+            redirect_uri=args.redirect_uri,
         )
     except signin.SignInError as error:
         print(f"{PROG}: sign-in failed: {error}", file=sys.stderr)
         return 1
     result = done.authentication_result
     expires = result.expires_in if result is not None else None
-    print(f"Signed in as {args.username}: tokens issued, valid for {expires} s.")
+    print(f"Signed in as {username}: tokens issued, valid for {expires} s.")
     if args.tokens_file is not None and result is not None:
         path = args.tokens_file
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -350,6 +371,34 @@ def sign_in_command(args: argparse.Namespace) -> int:
             json.dump(result.to_dict(), handle, indent=2)
         print(f"Tokens written to {path} (readable by you only).")
     return 0
+
+
+def ask_link(parameters: ChallengeParameters, username: str, outbox: Path | None) -> str:
+    """A MAGIC_LINK round: show the link from the local outbox, if there is one, and take the
+    link, its URL or the code; Enter uses the link shown."""
+    shown = _outbox_link(outbox, username) if outbox is not None else None
+    if shown is not None:
+        print(f"Sign-in link (from the local outbox):\n  {shown}")
+        prompt = "Press Enter to use it, or paste a link or type the code from the email: "
+    else:
+        where = parameters.code_delivery_destination or "you"
+        print(f"A sign-in link and a code were sent by email to {where}.")
+        prompt = "Paste the link (or its URL), or type the code: "
+    typed = input(prompt).strip()
+    if not typed and shown is not None:
+        return str(signin.link_in(shown))
+    return signin.link_in(typed) or typed
+
+
+def _outbox_link(outbox: Path, username: str) -> str | None:
+    """The URL of the newest magic link the local outbox holds for ``username``."""
+    for message in reversed(Outbox(outbox).messages()):
+        if message.to.lower() != username.lower():
+            continue
+        for word in message.body.split():
+            if signin.link_in(word) is not None and word.startswith(("http://", "https://")):
+                return word
+    return None
 
 
 def outbox_command(args: argparse.Namespace) -> int:
@@ -418,7 +467,7 @@ def parser() -> argparse.ArgumentParser:
     endpoint.set_defaults(run=serve_command)
 
     login = commands.add_parser("sign-in", help="sign in through a pool with CUSTOM_AUTH")
-    login.add_argument("--username", required=True)
+    login.add_argument("--username", help="required unless --redeem names a link")
     login.add_argument("--endpoint-url", help="a local endpoint (custom-auth serve)")
     login.add_argument("--stack-file", type=Path, help="stack.json of custom-auth serve")
     login.add_argument("--user-pool-id")
@@ -426,7 +475,17 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("--client-secret", help="or COGNITO_CLIENT_SECRET in the environment")
     login.add_argument("--region")
     login.add_argument("--password", action="store_true", help="password first (SRP), asked for")
-    login.add_argument("--answer", help="the code, instead of asking for it")
+    login.add_argument(
+        "--answer", help="the code (or, for MAGIC_LINK, the link or its URL), instead of asking"
+    )
+    login.add_argument(
+        "--redeem",
+        metavar="LINK",
+        help="sign in with a MAGIC_LINK link (or its URL) received already: nothing is sent",
+    )
+    login.add_argument(
+        "--redirect-uri", help="MAGIC_LINK: the listed page the link should point to"
+    )
     _method_argument(login, "the method to choose (default: the first offered)")
     login.add_argument("--tokens-file", type=Path, help="write the tokens here (mode 600)")
     login.set_defaults(run=sign_in_command)

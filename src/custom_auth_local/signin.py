@@ -23,7 +23,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from custom_auth.errors import CustomAuthError
+from custom_auth.magic_link import FRAGMENT_KEY, InvalidLinkError, ParsedLink, looks_like_link
 from custom_auth.methods import METHOD_METADATA_KEY, SELECT, SIGN_IN_METHOD, SIGN_IN_METHODS
+from custom_auth.methods.magic_link import (
+    MODE_METADATA_KEY,
+    REDEEM,
+    REDIRECT_METADATA_KEY,
+)
+from custom_auth.methods.magic_link import (
+    NAME as MAGIC_LINK,
+)
 from custom_auth.model import (
     AdminInitiateAuthResponse,
     ChallengeName,
@@ -90,6 +99,35 @@ def choose(parameters: ChallengeParameters, method: str | None) -> str:
     return method
 
 
+def link_in(text: str) -> str | None:
+    """The magic link in ``text``: the link itself (``ml1.…``) or a URL holding it in its
+    fragment (``…#magic-link=ml1.…``); None when there is none."""
+    candidate = text.strip()
+    marker = f"#{FRAGMENT_KEY}="
+    if marker in candidate:
+        candidate = candidate.split(marker, 1)[1].split("&", 1)[0]
+    return candidate if looks_like_link(candidate) else None
+
+
+def link_user(link: str) -> str:
+    """The user name a link signs in (its claims' ``u``), read without checking its MAC: what
+    a sign-in started from the link gives InitiateAuth. Raises :class:`SignInError` for text
+    that is not a link."""
+    try:
+        return ParsedLink.parse(link).claims.user_name
+    except InvalidLinkError as error:
+        raise SignInError("InvalidLink", f"not a sign-in link: {error}") from None
+
+
+def _choice_metadata(answer: str, redeem: bool, redirect_uri: str | None) -> dict[str, str]:
+    metadata = {METHOD_METADATA_KEY: answer}
+    if answer == MAGIC_LINK and redeem:
+        metadata[MODE_METADATA_KEY] = REDEEM
+    elif answer == MAGIC_LINK and redirect_uri:
+        metadata[REDIRECT_METADATA_KEY] = redirect_uri
+    return metadata
+
+
 def sign_in(
     client: Client,
     username: str,
@@ -99,13 +137,19 @@ def sign_in(
     method: str | None = None,
     on_step: Step | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    redeem: bool = False,
+    redirect_uri: str | None = None,
 ) -> AdminInitiateAuthResponse:
     """Sign ``username`` in; returns the final response (with AuthenticationResult).
 
     ``method`` is the sign-in method to use (``EMAIL_OTP``, ``SMS_OTP``): a choice round is
     answered with it (without it, with the first offered); a deployment whose one method is
     another raises :class:`SignInError` before ``ask_code`` is asked. ``ask_code`` answers each
-    code round; returning an offered method's name instead switches to that method."""
+    code round; returning an offered method's name instead switches to that method.
+
+    MAGIC_LINK: ``redeem`` says the caller holds a link already (nothing is sent, and
+    ``ask_code`` must answer with the link); otherwise the email goes out and ``ask_code``
+    answers with its code or its link, and ``redirect_uri`` names the page it points to."""
     if (password is not None or client.admin) and not client.user_pool_id:
         raise SignInError("InvalidParameter", "a user pool id is needed for SRP and admin calls")
     parameters = {"USERNAME": username}
@@ -133,7 +177,7 @@ def sign_in(
                 answer = ask_code(params)
             if answer != current and answer in offered_methods(params):
                 # A choice, or a switch: named in ClientMetadata too, as the ANSWER.
-                metadata = {METHOD_METADATA_KEY: answer}
+                metadata = _choice_metadata(answer, redeem, redirect_uri)
             answers = {"ANSWER": answer}
         else:
             raise SignInError(
