@@ -51,11 +51,11 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str, what: str) -> bytes:
     if not _B64URL.fullmatch(text):
-        raise InvalidLinkError(f"the link's {what} is not base64url")
+        raise InvalidLinkError(f"the link's {what}: not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError:
-        raise InvalidLinkError(f"the link's {what} is not base64url") from None
+        raise InvalidLinkError(f"the link's {what}: not base64url") from None
 
 
 def link_id(nonce: bytes) -> str:
