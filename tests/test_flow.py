@@ -22,6 +22,8 @@ EMAIL, SMS = "EMAIL_OTP", "SMS_OTP"
 MAX_LENGTH = 6
 ONE = (EMAIL,)
 BOTH = (EMAIL, SMS)
+#: MAGIC_LINK alone: one method, chosen first (custom_auth.methods.CHOSEN_FIRST).
+LINK_ONLY = ("MAGIC_LINK",)
 
 
 def described(method: str, switched: bool = False) -> str:
@@ -66,6 +68,19 @@ def to_entry(symbol: Symbol) -> ChallengeResult:
 
 
 SYMBOLS = tuple(to_entry(symbol) for symbol in ALPHABET)
+
+
+def alphabet_for(methods: tuple[str, ...]) -> tuple[Symbol, ...]:
+    """The alphabet, with MAGIC_LINK's rounds where EMAIL_OTP's are for a policy of MAGIC_LINK
+    alone (SMS_OTP then stands for a method the policy does not enable)."""
+    if methods != LINK_ONLY:
+        return ALPHABET
+    return tuple(
+        (name, result, LINK_ONLY[0] if method == EMAIL else method, switched)
+        for name, result, method, switched in ALPHABET
+    )
+
+
 Expected = tuple[Outcome, str | None]
 
 
@@ -85,7 +100,7 @@ def specification(
     if flow is AuthFlow.PASSWORD_OTP:
         spec[((SRP_A, True, None, False),)] = (Outcome.PRESENT_CHALLENGE, VERIFIER)
         prefix = ((SRP_A, True, None, False), (VERIFIER, True, None, False))
-    several = len(methods) > 1
+    several = len(methods) > 1 or methods == LINK_ONLY  # MAGIC_LINK starts with a choice
 
     def presented(session: tuple[Symbol, ...]) -> bool:
         if len(session) > MAX_LENGTH:
@@ -148,6 +163,8 @@ def sessions_not_failed(
     flow, methods, first, user_not_found = job
     policy = FlowSettings(auth_flow=flow, max_attempts=3, methods=methods)
     fail = Outcome.FAIL_AUTHENTICATION
+    alphabet = alphabet_for(methods)
+    symbols = tuple(to_entry(symbol) for symbol in alphabet)
     indexes = range(len(SYMBOLS))
     if first < 0:
         sessions: Iterable[tuple[int, ...]] = [()]
@@ -156,18 +173,20 @@ def sessions_not_failed(
         sessions = itertools.chain.from_iterable(
             itertools.product((first,), *[indexes] * n) for n in range(MAX_LENGTH)
         )
-    symbols = SYMBOLS
     checked, not_failed = 0, {}
     for candidate in sessions:
         checked += 1
         decision = decide([symbols[i] for i in candidate], policy, user_not_found=user_not_found)
         if decision.outcome is not fail:
-            steps = tuple(ALPHABET[i] for i in candidate)
+            steps = tuple(alphabet[i] for i in candidate)
             not_failed[steps] = (decision.outcome, decision.challenge_name)
     return checked, not_failed
 
 
-POLICIES = [(flow, methods) for flow in AuthFlow for methods in (ONE, BOTH)]
+POLICIES = [
+    *((flow, methods) for flow in AuthFlow for methods in (ONE, BOTH)),
+    (AuthFlow.OTP, LINK_ONLY),
+]
 
 
 @pytest.mark.parametrize(("flow", "methods"), POLICIES, ids=lambda p: str(p))
@@ -197,14 +216,16 @@ def test_an_unknown_user_goes_as_far_and_never_gets_tokens(
     on as for a known one, and none ends in tokens."""
     spec = specification(flow, methods, max_attempts=3)
     policy = FlowSettings(auth_flow=flow, methods=methods)
+    alphabet = alphabet_for(methods)
+    symbols = tuple(to_entry(symbol) for symbol in alphabet)
     with coverage_paused():
         going_on = set()
         for length in range(6):
-            for candidate in itertools.product(range(len(SYMBOLS)), repeat=length):
-                decision = decide([SYMBOLS[i] for i in candidate], policy, user_not_found=True)
+            for candidate in itertools.product(range(len(symbols)), repeat=length):
+                decision = decide([symbols[i] for i in candidate], policy, user_not_found=True)
                 assert decision.outcome is not Outcome.ISSUE_TOKENS
                 if decision.outcome is Outcome.PRESENT_CHALLENGE:
-                    going_on.add(tuple(ALPHABET[i] for i in candidate))
+                    going_on.add(tuple(alphabet[i] for i in candidate))
     assert going_on == {
         steps
         for steps, (outcome, _) in spec.items()
