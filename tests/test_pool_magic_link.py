@@ -4,7 +4,7 @@ link or the code signing in, another browser redeeming the link, and every bad l
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from custom_auth.model import AdminInitiateAuthResponse
 from custom_auth_local.stack import LocalStack
 from tests.test_pool import answer as respond
 from tests.test_pool import initiate
+from tests.triggers import ROOT
 
 EMAIL = "alice@example.com"
 PAGE = "http://localhost:4566/signin/"
@@ -27,12 +28,39 @@ LINKS = {
 REDEEM = {"signInMethod": "MAGIC_LINK", "magicLink": "redeem"}
 
 
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One local pool for the module (moto's state is the process's); each test starts from
+    an empty state table and outbox (:func:`stack`)."""
+    from custom_auth_local.demo import QUIET_TRIGGERS
+    from custom_auth_local.stack import local_stack
+
+    outbox = tmp_path_factory.mktemp("outbox")
+    with local_stack(
+        ROOT / "template.yaml",
+        parameter_overrides=LINKS,
+        env_overrides=QUIET_TRIGGERS,
+        outbox=outbox,
+    ) as made:
+        made.create_user(EMAIL)
+        made.create_user("bob@example.com")
+        yield made
+
+
 @pytest.fixture
-def stack(make_custom_auth_stack: Callable[..., LocalStack]) -> LocalStack:
-    made = make_custom_auth_stack(parameter_overrides=LINKS)
-    made.create_user(EMAIL)
-    made.create_user("bob@example.com")
-    return made
+def stack(pool: LocalStack) -> LocalStack:
+    import boto3
+
+    table = pool.template.function("VerifyAuthChallengeResponseFunction").environment[
+        "STATE_TABLE_NAME"
+    ]
+    dynamodb = boto3.client("dynamodb")
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
+    for sent in pool.outbox.directory.glob("*.json"):
+        sent.unlink()
+    pool.pool.invocations.clear()
+    return pool
 
 
 def params(response: AdminInitiateAuthResponse) -> dict[str, str]:
