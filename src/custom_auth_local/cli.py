@@ -35,8 +35,8 @@ from unittest import mock
 import boto3
 
 from custom_auth.errors import CustomAuthError
+from custom_auth.magic_link import METHOD as MAGIC_LINK
 from custom_auth.methods import REGISTRY
-from custom_auth.methods.magic_link import NAME as MAGIC_LINK
 from custom_auth.model import ChallengeParameters
 from custom_auth_local import sample_events, signin
 from custom_auth_local.auth_flows import settings_that_skip_the_triggers

@@ -23,16 +23,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from custom_auth.errors import CustomAuthError
-from custom_auth.magic_link import FRAGMENT_KEY, InvalidLinkError, ParsedLink, looks_like_link
-from custom_auth.methods import METHOD_METADATA_KEY, SELECT, SIGN_IN_METHOD, SIGN_IN_METHODS
-from custom_auth.methods.magic_link import (
+from custom_auth.magic_link import (
+    FRAGMENT_KEY,
     MODE_METADATA_KEY,
     REDEEM,
     REDIRECT_METADATA_KEY,
+    InvalidLinkError,
+    ParsedLink,
+    looks_like_link,
 )
-from custom_auth.methods.magic_link import (
-    NAME as MAGIC_LINK,
-)
+from custom_auth.magic_link import METHOD as MAGIC_LINK
+from custom_auth.methods import METHOD_METADATA_KEY, SELECT, SIGN_IN_METHOD, SIGN_IN_METHODS
 from custom_auth.model import (
     AdminInitiateAuthResponse,
     ChallengeName,

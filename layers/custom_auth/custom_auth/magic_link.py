@@ -24,6 +24,16 @@ from typing import Self
 from custom_auth._redact import RedactedRepr, sensitive
 from custom_auth.errors import CustomAuthError
 
+#: The method's name, and the ClientMetadata of the answer that chooses it: how its round goes
+#: (``magicLink``: ``send``, the default, or ``redeem`` with a link in hand) and which listed
+#: page the link points to (``redirectUri``). Here, not in the method's module, so that a
+#: client imports none of the triggers' code.
+METHOD = "MAGIC_LINK"
+MODE_METADATA_KEY = "magicLink"
+REDIRECT_METADATA_KEY = "redirectUri"
+SEND = "send"
+REDEEM = "redeem"
+
 PREFIX = "ml1."
 #: Where the link goes in the page's URL: ``<redirect URI>#magic-link=<link>``.
 FRAGMENT_KEY = "magic-link"

@@ -32,6 +32,11 @@ from custom_auth.errors import InvalidEventError
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
 from custom_auth.link_key import LinkKey
 from custom_auth.magic_link import (
+    METHOD,
+    MODE_METADATA_KEY,
+    REDEEM,
+    REDIRECT_METADATA_KEY,
+    SEND,
     InvalidLinkError,
     LinkClaims,
     ParsedLink,
@@ -48,15 +53,10 @@ from custom_auth.otp import CLOCK_SKEW_SECONDS, CodeRecord, display_code
 from custom_auth.settings import Channel, CodeSettings, DeliverySettings, MagicLinkSettings
 from custom_auth.verdict import Verdict
 
-NAME = "MAGIC_LINK"
-#: ClientMetadata keys of the answer that chooses MAGIC_LINK.
-MODE_METADATA_KEY = "magicLink"
-REDIRECT_METADATA_KEY = "redirectUri"
-#: The option (and ``magicLink`` value) of a sign-in that holds a link already.
-REDEEM = "redeem"
+NAME = METHOD
 #: The private parameter that says how the round went.
 _MODE = "linkMode"
-_SEND = "send"
+_SEND = SEND
 
 
 class MagicLinkMethod(CodeMethod):
