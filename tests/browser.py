@@ -33,7 +33,15 @@ INSTALL = (
 )
 #: Where each screen's screenshot goes (the README names this folder).
 SCREENSHOTS = Path(os.environ.get("CUSTOM_AUTH_SCREENSHOTS", ROOT / "screenshots"))
-STEPS = ("config-step", "username-step", "method-step", "code-step", "signed-in-step")
+STEPS = (
+    "config-step",
+    "username-step",
+    "method-step",
+    "code-step",
+    "link-step",
+    "link-done-step",
+    "signed-in-step",
+)
 #: Chromium flags for a closed network: without the background-networking ones it keeps
 #: trying to reach Google's hosts.
 FLAGS = (
@@ -70,10 +78,15 @@ def require_chromium() -> tuple[str, str]:
 
 
 @contextmanager
-def chromium() -> Iterator[WebDriver]:
-    """A fresh headless Chromium with an empty profile, its console log kept."""
+def chromium(*, javascript: bool = True) -> Iterator[WebDriver]:
+    """A fresh headless Chromium with an empty profile, its console log kept (``javascript``
+    False: one that runs no script, as a plain scanner or a locked-down browser)."""
     browser, driver = require_chromium()
     options = webdriver.ChromeOptions()
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2}
+        )
     options.binary_location = browser
     for flag in FLAGS:
         options.add_argument(flag)

@@ -160,6 +160,17 @@ def test_the_outbox_page_shows_messages_newest_first_and_escaped(tmp_path: Path)
     assert "SMS to +12065550100" in text and "EMAIL to ada@example.com" in text
 
 
+def test_the_outbox_makes_links_of_urls_and_nothing_else(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    url = "http://localhost:4566/signin/#magic-link=ml1.abc.def"
+    body = f'Sign in:\n\n{url}\n\nnot "javascript:alert(1)" nor <a href="x">'
+    outbox.write(OutboxMessage("email", "ada@example.com", "Link", body, "2026-12-02T06:00:00"))
+    text = client(tmp_path).get("/outbox/").get_data(as_text=True)
+    assert f'<a href="{url}" target="_blank" rel="noreferrer noopener">{url}</a>' in text
+    assert text.count("<a href=") == 1  # the body's own markup is text
+    assert "&lt;a href=&quot;x&quot;&gt;" in text and "javascript:alert(1)" in text
+
+
 def test_code_lifetime_is_the_functions_setting() -> None:
     assert code_lifetime([{"CODE_TTL_SECONDS": "300"}, {}, {"CODE_TTL_SECONDS": "300"}]) == 300
     assert code_lifetime([{}]) is None  # the page's default (300) then applies

@@ -10,12 +10,23 @@ import { ConfigError, loadConfig } from "./config.js";
 /** Cognito answered with something that is not a step of this flow. */
 class UnexpectedAnswer extends Error {}
 
+/** A sign-in link that was refused, or that cannot be one. */
+class BadLink extends Error {}
+
 const METHODS = {
   EMAIL_OTP: { choice: "Email me a code", sent: "by email", instead: "Email me a code instead" },
   SMS_OTP: { choice: "Text me a code", sent: "by text message", instead: "Text me a code instead" },
+  MAGIC_LINK: { choice: "Email me a sign-in link", sent: "by email", instead: "Email me a sign-in link instead" },
 };
+const MAGIC_LINK = "MAGIC_LINK";
+// Where a sign-in link carries its secret: the URL's fragment, which no server sees.
+const LINK_FRAGMENT = "#magic-link=";
+// Tabs of this page in one browser: a link opened in one finishes the sign-in waiting in another.
+const CHANNEL = "custom-auth-magic-link";
+const ACK_WAIT_MS = 1000;
+const BAD_LINK = "This sign-in link cannot be used: it may have expired or been used already. Start again to get a new one.";
 const SELECT = "SELECT";
-const STEPS = ["config-step", "username-step", "method-step", "code-step", "signed-in-step"];
+const STEPS = ["config-step", "username-step", "method-step", "code-step", "link-step", "link-done-step", "signed-in-step"];
 const UNEXPECTED = "The sign-in service gave an answer this page does not understand. Start again, or try later.";
 
 const $ = (id) => document.getElementById(id);
@@ -25,6 +36,8 @@ let cognito = null;
 let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose}
 let tokens = null; // once signed in: {access, refresh}
 let calling = false; // a call to Cognito is under way: every form and button waits
+let held = null; // a sign-in link this tab was opened with: {link, user, shown, expiresAt}
+let channel = null; // the BroadcastChannel between this page's tabs
 
 // --- what the person sees ------------------------------------------------------------------
 
@@ -32,7 +45,7 @@ function show(step, focus) {
   for (const id of STEPS) $(id).hidden = id !== step;
   $("loading").hidden = true;
   // Locally, where the codes are: while signing in.
-  $("local-note").hidden = !(config && config.outboxUrl) || step === "signed-in-step";
+  $("local-note").hidden = !(config && config.outboxUrl) || step === "signed-in-step" || step === "link-done-step";
   ((focus && $(focus)) || $("title")).focus();
 }
 
@@ -76,6 +89,7 @@ function explain(error, during) {
     return "We could not reach the sign-in service. Check your connection and try again.";
   }
   if (error instanceof UnexpectedAnswer) return UNEXPECTED;
+  if (error instanceof BadLink) return BAD_LINK;
   if (!(error instanceof CognitoError)) {
     return "Something went wrong on this page. Reload it and try again.";
   }
@@ -97,6 +111,7 @@ function explain(error, during) {
       if (during === "choice" || during === "switch") {
         return "This sign-in has had too many tries. Continue to start again.";
       }
+      if (during === "link") return BAD_LINK;
       if (during === "signed-in") {
         return "Your sign-in has ended: it was signed out or has expired. Sign in again.";
       }
@@ -150,8 +165,14 @@ async function act(during, call, after) {
 // The sign-in cannot go on (its session is spent, expired or refused): say why, and offer to
 // start again from the username, which is kept.
 function stopped(error, during) {
-  const typed = signIn ? signIn.typed : $("username").value;
+  const fromLink = Boolean(signIn && signIn.link);
+  const typed = signIn && !fromLink ? signIn.typed : $("username").value;
   signIn = null;
+  if (fromLink || during === "link") {
+    // A link's own sign-in: there is nothing typed to go back to.
+    tokens = null;
+    return linkRefused(error instanceof BadLink || during === "link" ? BAD_LINK : explain(error, during));
+  }
   tokens = null;
   alertText(explain(error, during));
   $("username").value = typed;
@@ -193,11 +214,23 @@ async function advance(response) {
       throw new UnexpectedAnswer();
     }
     signIn.offered = offered;
+    if (signIn.link) {
+      // A link in hand: choose MAGIC_LINK in its redeem mode, which sends nothing, once.
+      if (signIn.chose || !offered.includes(MAGIC_LINK)) throw new BadLink();
+      signIn.chose = true;
+      return act("link", respond(MAGIC_LINK, { signInMethod: MAGIC_LINK, magicLink: "redeem" }));
+    }
     if (offered.length > 1) return chooseMethod();
     // One method offered: nothing to choose, so the page answers the choice itself, once.
     if (signIn.chose) throw new UnexpectedAnswer();
     signIn.chose = true;
     return choose(offered[0]);
+  }
+  if (signIn.link) {
+    // The redeem round: answered with the link, once; any other answer means it was refused.
+    if (method !== MAGIC_LINK || signIn.method === MAGIC_LINK) throw new BadLink();
+    signIn.method = MAGIC_LINK;
+    return act("link", respond(signIn.link, null));
   }
   if (method !== signIn.method) {
     signIn.method = method;
@@ -229,7 +262,10 @@ function askForCode() {
   const minutes = Math.round(config.codeLifetimeSeconds / 60);
   const lasts = minutes >= 1 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : `${config.codeLifetimeSeconds} seconds`;
   $("signing-in-as").textContent = signIn.typed;
-  $("code-sent").textContent = `We sent you a sign-in code ${methodText(signIn.method, "sent")}. It works for ${lasts}.`;
+  $("code-sent").textContent =
+    signIn.method === MAGIC_LINK
+      ? `We sent you an email with a sign-in link and a code. Open the link, or type the code here. Either works once, for ${lasts}.`
+      : `We sent you a sign-in code ${methodText(signIn.method, "sent")}. It works for ${lasts}.`;
   const other = signIn.offered.find((name) => name !== signIn.method);
   const canSwitch = Boolean(other) && !signIn.switched;
   $("switch").hidden = !canSwitch;
@@ -254,16 +290,24 @@ function respond(answer, metadata) {
   return () => cognito.respond(config.clientId, signIn.session, signIn.username, answer, metadata);
 }
 
+// What a choice of (or switch to) `method` tells the triggers: MAGIC_LINK also names this page
+// as where the link goes (it must be on the deployment's MagicLinkRedirectUris).
+function chosen(method) {
+  const metadata = { signInMethod: method };
+  if (method === MAGIC_LINK) metadata.redirectUri = location.origin + location.pathname;
+  return metadata;
+}
+
 function choose(method) {
   alertText("");
-  return act("choice", respond(method, { signInMethod: method }));
+  return act("choice", respond(method, chosen(method)));
 }
 
 function switchTo(method) {
   alertText("");
   const from = signIn.method;
   signIn.switched = true;
-  return act("switch", respond(method, { signInMethod: method }), () => {
+  return act("switch", respond(method, chosen(method)), () => {
     if (signIn && signIn.method === from) {
       // Refused (the other method is not offered after all): the code already sent stands.
       $("switch").hidden = true;
@@ -290,6 +334,123 @@ function answer(code) {
     );
     $("code").focus();
   });
+}
+
+
+// --- sign-in links ---------------------------------------------------------------------------
+
+// The link in this page's URL, if it was opened from one. Read once and taken out of the URL
+// (and so out of the history), before anything else runs; nothing is called: opening the page,
+// as a mail scanner does, uses nothing up. Only the button does.
+function takeLink() {
+  if (!location.hash.startsWith(LINK_FRAGMENT)) return null;
+  const link = location.hash.slice(LINK_FRAGMENT.length);
+  history.replaceState(null, "", location.pathname + location.search);
+  // The claims are read to say whom the link signs in, never trusted: the triggers check them.
+  const parts = link.split(".");
+  let claims = null;
+  try {
+    if (parts.length !== 3 || parts[0] !== "ml1" || link.length > 2048) throw new BadLink();
+    const text = atob(parts[1].replace(/-/g, "+").replace(/_/g, "/"));
+    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(text, (c) => c.charCodeAt(0))));
+  } catch {
+    claims = null;
+  }
+  const valid = claims && typeof claims.u === "string" && claims.u && typeof claims.m === "string" && Number.isInteger(claims.x);
+  return valid ? { link, user: claims.u, shown: claims.m, expiresAt: claims.x * 1000 } : { link: null };
+}
+
+function showLink() {
+  alertText("");
+  status("");
+  if (!held.link) return linkRefused(BAD_LINK);
+  // Past its own expiry: the same sentence as any bad link, without asking the service.
+  if (Date.now() >= held.expiresAt) return linkRefused(BAD_LINK);
+  $("link-who").textContent = held.shown;
+  $("link-for").hidden = false;
+  $("link-note").hidden = false;
+  $("use-link").hidden = false;
+  $("link-start-again").hidden = true;
+  show("link-step", "link-title");
+}
+
+function linkRefused(text) {
+  held = null;
+  signIn = null;
+  $("link-who").textContent = "";
+  $("link-for").hidden = true;
+  $("link-note").hidden = true;
+  status("");
+  alertText(text);
+  $("use-link").hidden = true;
+  $("link-start-again").hidden = false;
+  show("link-step", "link-start-again");
+}
+
+// The button: a tab of this browser waiting for this link finishes its own sign-in with it;
+// with none (another browser, or the tab was closed), this tab signs in with the link itself.
+async function useLink() {
+  if (calling || !held) return;
+  const { link, user } = held;
+  busy(true);
+  status("Signing you in…");
+  const taken = await offerToWaitingTab(link, user);
+  busy(false);
+  if (taken) return; // the other tab reports how it went
+  signIn = { typed: held.shown, username: user, link, session: null, offered: [], method: null, switched: false, since: 0, chose: false };
+  held = null;
+  await act("link", () => cognito.initiateAuth(config.clientId, user));
+}
+
+function offerToWaitingTab(link, user) {
+  if (!channel) return Promise.resolve(false);
+  const id = crypto.randomUUID();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      channel.removeEventListener("message", listen);
+      resolve(false);
+    }, ACK_WAIT_MS);
+    function listen(event) {
+      const message = event.data || {};
+      if (message.id !== id) return;
+      if (message.type === "taken") {
+        clearTimeout(timer);
+        $("use-link").hidden = true;
+        status("Signing you in on the tab where you started…");
+        resolve(true);
+      } else if (message.type === "signed-in") {
+        channel.removeEventListener("message", listen);
+        held = null;
+        status("");
+        alertText("");
+        show("link-done-step", "link-done-title");
+      } else if (message.type === "refused") {
+        channel.removeEventListener("message", listen);
+        linkRefused(BAD_LINK);
+      }
+    }
+    channel.addEventListener("message", listen);
+    channel.postMessage({ type: "link", id, user, link });
+  });
+}
+
+// A tab waiting in a MAGIC_LINK round takes a link for its user from another tab, once.
+function takeLinkFromTab(event) {
+  const message = event.data || {};
+  if (message.type !== "link" || typeof message.link !== "string" || typeof message.id !== "string") return;
+  if (calling || !signIn || signIn.link || signIn.method !== MAGIC_LINK || message.user !== signIn.username) return;
+  const { id, link } = message;
+  channel.postMessage({ type: "taken", id });
+  alertText("");
+  let ok = false;
+  // Answered as a code would be: a refusal here is this sign-in's wrong answer.
+  act("code", respond(link, null), (response) => {
+    ok = Boolean(response.AuthenticationResult);
+    if (!ok) {
+      alertText("The sign-in link you opened cannot be used: it may have expired or been used already. Type the code from the same email, or start again.");
+      $("code").focus();
+    }
+  }).then(() => channel.postMessage({ type: ok ? "signed-in" : "refused", id }));
 }
 
 // --- signed in -----------------------------------------------------------------------------
@@ -361,6 +522,7 @@ async function signOut(everywhere) {
 function forget() {
   tokens = null;
   signIn = null;
+  held = null;
 }
 
 function wire() {
@@ -407,6 +569,24 @@ function wire() {
       show("username-step", "username");
     });
   }
+  $("use-link").addEventListener("click", useLink);
+  $("link-start-again").addEventListener("click", () => {
+    alertText("");
+    $("username").value = "";
+    show("username-step", "username");
+  });
+  // A link pasted into this tab's address bar changes only the fragment: no new page loads.
+  window.addEventListener("hashchange", () => {
+    const pasted = takeLink();
+    if (!pasted || calling) return;
+    held = pasted;
+    signIn = null;
+    showLink();
+  });
+  if (typeof BroadcastChannel === "function") {
+    channel = new BroadcastChannel(CHANNEL);
+    channel.addEventListener("message", takeLinkFromTab);
+  }
   $("sign-out").addEventListener("click", () => signOut(false));
   $("sign-out-everywhere").addEventListener("click", () => signOut(true));
   // A page kept in the back/forward cache would come back signed in: forget on the way out.
@@ -422,6 +602,7 @@ function wire() {
 }
 
 async function main() {
+  held = takeLink(); // first: the link leaves the URL before anything can fail
   // Whatever this script did not expect ends the sign-in with a sentence, not a stack trace in
   // the console.
   const unexpected = (event) => {
@@ -448,7 +629,8 @@ async function main() {
   cognito = new Cognito(config.endpoint);
   if (config.outboxUrl) $("outbox-link").href = config.outboxUrl;
   wire();
-  show("username-step", "username");
+  if (held) showLink();
+  else show("username-step", "username");
 }
 
 main();

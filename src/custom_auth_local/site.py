@@ -8,6 +8,7 @@ whose custom-auth calls run the template's triggers).
 
 import html
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,22 @@ def page_config(
     return config
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linked(text: str) -> str:
+    """``text`` HTML-escaped, its http(s) URLs (a magic link) made links that open in a new
+    tab, as a mail client would."""
+    parts, last = [], 0
+    for found in _URL.finditer(text):
+        url = html.escape(found.group(), quote=True)
+        parts.append(html.escape(text[last : found.start()]))
+        parts.append(f'<a href="{url}" target="_blank" rel="noreferrer noopener">{url}</a>')
+        last = found.end()
+    parts.append(html.escape(text[last:]))
+    return "".join(parts)
+
+
 def outbox_page(outbox: Outbox) -> str:
     """Every message in the outbox, newest first, as a page that refreshes itself."""
     items = []
@@ -79,7 +96,7 @@ def outbox_page(outbox: Outbox) -> str:
             f"<h2>{html.escape(message.channel.upper())} to {html.escape(message.to)}</h2>"
             f"<p class=meta>{html.escape(message.sent_at)}"
             + (f" · {html.escape(message.subject)}" if message.subject else "")
-            + f"</p><pre>{html.escape(message.body)}</pre></article>"
+            + f"</p><pre>{linked(message.body)}</pre></article>"
         )
     listing = "".join(items) or "<p>No messages yet. Sign in, and the code appears here.</p>"
     return (
