@@ -144,7 +144,8 @@ def hmac_key(kms: Any, alias: str | None = None) -> str:
 def test_sign_and_verify_with_the_current_and_the_previous_key(kms: Any) -> None:
     old = hmac_key(kms, ALIAS)
     kms.create_alias(AliasName=ALIAS + "-previous", TargetKeyId=old)
-    key = LinkKey(ALIAS, ALIAS + "-previous", client=kms)
+    now = [0.0]
+    key = LinkKey(ALIAS, ALIAS + "-previous", client=kms, clock=lambda: now[0])
     assert key.current_key_id() == old
     mac = key.sign(old, b"message")
     assert key.verify(old, b"message", mac)
@@ -153,11 +154,32 @@ def test_sign_and_verify_with_the_current_and_the_previous_key(kms: Any) -> None
     new = hmac_key(kms)
     kms.update_alias(AliasName=ALIAS, TargetKeyId=new)
     assert key.current_key_id() == old  # cached until it is read again...
-    assert key.verify(
-        new, b"m", kms.generate_mac(KeyId=new, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
-    )
+    signed = kms.generate_mac(KeyId=new, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+    assert not key.verify(new, b"m", signed)  # read moments ago: not read again yet
+    now[0] += 11
+    assert key.verify(new, b"m", signed)
     assert key.current_key_id() == new  # ...which an unknown key id made happen
     assert key.verify(old, b"message", mac)  # the previous key's links still check
+
+
+@pytest.mark.parametrize("code", ["DisabledException", "KMSInvalidStateException"])
+def test_a_retired_key_is_an_invalid_link_not_a_failure(code: str) -> None:
+    """KMS refuses VerifyMac with a disabled key or one pending deletion (a key the rotation
+    retired while a Verify container still had it cached): the link is not valid, and Verify
+    does not fail. moto verifies with a disabled key, so KMS's answer is stood in for."""
+    from botocore.exceptions import ClientError
+
+    class Retired:
+        def describe_key(self, KeyId: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+            return {
+                "KeyMetadata": {"KeyId": KEY_ID, "Enabled": True, "KeyUsage": "GENERATE_VERIFY_MAC"}
+            }
+
+        def verify_mac(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": code, "Message": "retired"}}, "VerifyMac")
+
+    key = LinkKey(ALIAS, ALIAS + "-previous", client=Retired())
+    assert key.verify(KEY_ID, b"m", b"x" * 32) is False
 
 
 def test_a_key_no_alias_names_is_refused_without_asking_kms(kms: Any) -> None:

@@ -669,14 +669,15 @@ def xray_roles(translated: dict[str, Any]) -> dict[str, bool]:
 def test_translated_with_tracing_off_no_role_may_write_to_xray() -> None:
     status, translated, complaints = sam_translate(ROOT / "template.yaml")
     assert (status, complaints) == (0, "")
-    assert xray_roles(translated) == dict.fromkeys([*FUNCTIONS.values(), ROTATION], False)
+    every = [*FUNCTIONS.values(), ROTATION, "RotateMagicLinkKeyFunction"]  # conditions kept
+    assert xray_roles(translated) == dict.fromkeys(every, False)
     functions = [
         r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
     assert not any("TracingConfig" in function["Properties"] for function in functions)
     status, traced, _ = sam_translate(ROOT / "template.yaml", "Tracing=Active")
     assert status == 0
-    assert xray_roles(traced) == dict.fromkeys([*FUNCTIONS.values(), ROTATION], True)
+    assert xray_roles(traced) == dict.fromkeys(every, True)
 
 
 @needs_sam

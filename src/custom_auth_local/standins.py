@@ -20,7 +20,7 @@ from typing import Any, cast
 import boto3
 from moto import mock_aws
 
-from custom_auth_local.template import LOCAL_REGION, Template, local_ref
+from custom_auth_local.template import LOCAL_REGION, LOCAL_STACK_NAME, Template, local_ref
 
 #: The code-hashing key the local stand-ins use, published so that sample events can carry
 #: valid code hashes. A deployment never uses it: the template generates a random secret.
@@ -239,7 +239,7 @@ def create_link_key(client: Any, alias: str) -> str:
             Description="custom-auth magic links (local)",
             KeySpec="HMAC_256",
             KeyUsage="GENERATE_VERIFY_MAC",
-            Tags=[{"TagKey": "custom-auth-magic-link", "TagValue": "local"}],
+            Tags=[{"TagKey": "custom-auth-magic-link", "TagValue": LOCAL_STACK_NAME}],
         )["KeyMetadata"]["KeyId"]
     )
     client.create_alias(AliasName=alias, TargetKeyId=key_id)

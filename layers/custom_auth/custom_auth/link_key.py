@@ -24,6 +24,12 @@ from custom_auth.errors import CustomAuthError
 
 #: How long a container keeps which keys the aliases name before it reads them again.
 ALIAS_CACHE_SECONDS = 300
+#: Links naming a key id neither alias names make Verify read the aliases again at most this
+#: often: made-up key ids cannot turn into a stream of DescribeKey calls.
+REFRESH_INTERVAL_SECONDS = 10
+#: What KMS answers for a key that is disabled or pending deletion (a retired one): a link it
+#: signed is not valid, which is no failure of the service.
+_RETIRED = frozenset({"DisabledException", "KMSInvalidStateException"})
 #: The MAC algorithm of the key (its KeySpec is HMAC_256).
 MAC_ALGORITHM = "HMAC_SHA_256"
 
@@ -90,6 +96,9 @@ class LinkKey:
         with self._lock:
             if key_id in self._known(fresh=False)[1]:
                 return True
+            cached = self._keys
+            if cached is not None and self._clock() - cached[1] < REFRESH_INTERVAL_SECONDS:
+                return False  # read moments ago: a rotation would not be seen yet anyway
             return key_id in self._known(fresh=True)[1]
 
     def verify(self, key_id: str, message: bytes, mac: bytes) -> bool:
@@ -102,7 +111,7 @@ class LinkKey:
                 KeyId=key_id, Message=message, Mac=mac, MacAlgorithm=MAC_ALGORITHM
             )
         except Exception as error:  # noqa: BLE001 - an invalid MAC is an answer; the rest fail
-            if error_code(error) == "KMSInvalidMacException":
+            if error_code(error) == "KMSInvalidMacException" or error_code(error) in _RETIRED:
                 return False
             raise LinkKeyError(f"KMS VerifyMac failed ({error_code(error)})") from None
         return response.get("MacValid") is True
