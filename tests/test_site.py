@@ -171,6 +171,32 @@ def test_the_outbox_makes_links_of_urls_and_nothing_else(tmp_path: Path) -> None
     assert "&lt;a href=&quot;x&quot;&gt;" in text and "javascript:alert(1)" in text
 
 
+@pytest.mark.parametrize(
+    ("body", "href"),
+    [
+        ("Open https://app.example.com/signin/.", "https://app.example.com/signin/"),
+        ("(see http://127.0.0.1:4566/outbox/)", "http://127.0.0.1:4566/outbox/"),
+        ("http://a.example/?x=1&y=2 then", "http://a.example/?x=1&amp;y=2"),
+        ('http://a.example/"onmouseover="alert(1)', "http://a.example/"),
+        ("http://a.example/<script>", "http://a.example/"),
+    ],
+)
+def test_an_outbox_link_is_escaped_and_ends_where_the_url_does(
+    tmp_path: Path, body: str, href: str
+) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    outbox.write(OutboxMessage("email", "ada@example.com", "Link", body, "2026-12-02T06:00:00"))
+    text = client(tmp_path).get("/outbox/").get_data(as_text=True)
+    assert f'<a href="{href}" target="_blank" rel="noreferrer noopener">{href}</a>' in text
+    assert text.count("<a ") == 1 and "<script>" not in text and '"onmouseover' not in text
+
+
+def test_http_alone_is_not_a_link(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    outbox.write(OutboxMessage("email", "ada@example.com", "", "http:// and https://.", "t"))
+    assert "<a " not in client(tmp_path).get("/outbox/").get_data(as_text=True)
+
+
 def test_code_lifetime_is_the_functions_setting() -> None:
     assert code_lifetime([{"CODE_TTL_SECONDS": "300"}, {}, {"CODE_TTL_SECONDS": "300"}]) == 300
     assert code_lifetime([{}]) is None  # the page's default (300) then applies

@@ -2,7 +2,10 @@
 //
 // What it keeps, and where: the sign-in's session string and, once signed in, the tokens live
 // in this module's memory only. Nothing goes to localStorage, sessionStorage, cookies, the URL
-// or the console, so reloading the page signs out of it (see the README).
+// or the console, so reloading the page signs out of it (see the README). A sign-in link the
+// page was opened with is taken out of the URL before anything else happens, and kept in memory
+// until its button is pressed: opening the page calls nothing, so a mail scanner that fetches it
+// and runs its scripts uses nothing up.
 
 import { Cognito, CognitoError, NetworkError } from "./cognito.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -10,34 +13,50 @@ import { ConfigError, loadConfig } from "./config.js";
 /** Cognito answered with something that is not a step of this flow. */
 class UnexpectedAnswer extends Error {}
 
-/** A sign-in link that was refused, or that cannot be one. */
+/** A sign-in link the service refused, or text that cannot be one. */
 class BadLink extends Error {}
 
-const METHODS = {
-  EMAIL_OTP: { choice: "Email me a code", sent: "by email", instead: "Email me a code instead" },
-  SMS_OTP: { choice: "Text me a code", sent: "by text message", instead: "Text me a code instead" },
-  MAGIC_LINK: { choice: "Email me a sign-in link", sent: "by email", instead: "Email me a sign-in link instead" },
-};
+/** This page's address is not one the deployment sends sign-in links to. */
+class PageNotListed extends Error {}
+
 const MAGIC_LINK = "MAGIC_LINK";
-// Where a sign-in link carries its secret: the URL's fragment, which no server sees.
-const LINK_FRAGMENT = "#magic-link=";
-// Tabs of this page in one browser: a link opened in one finishes the sign-in waiting in another.
-const CHANNEL = "custom-auth-magic-link";
-const ACK_WAIT_MS = 1000;
-const BAD_LINK = "This sign-in link cannot be used: it may have expired or been used already. Start again to get a new one.";
+// `channel`: how the message travels; the page offers to switch to another channel only.
+const METHODS = {
+  EMAIL_OTP: { choice: "Email me a code", sent: "by email", instead: "Email me a code instead", channel: "email" },
+  SMS_OTP: { choice: "Text me a code", sent: "by text message", instead: "Text me a code instead", channel: "sms" },
+  MAGIC_LINK: { choice: "Email me a sign-in link", sent: "by email", instead: "Email me a sign-in link instead", channel: "email" },
+};
 const SELECT = "SELECT";
 const STEPS = ["config-step", "username-step", "method-step", "code-step", "link-step", "link-done-step", "signed-in-step"];
 const UNEXPECTED = "The sign-in service gave an answer this page does not understand. Start again, or try later.";
+const BAD_LINK = "This sign-in link cannot be used: it may have expired or been used already. Start again to get a new one.";
+const LINK_REFUSED_HERE = "The sign-in link you opened cannot be used: it may have expired or been used already. Type the code from the same email, or start again.";
+const LINK_UNCHECKED = "We could not check your sign-in link just now. Please try again in a few minutes.";
+const OTHER_TAB_SILENT = "Another tab of this browser took this sign-in link but did not say how its sign-in went. Look there, or start again.";
+
+// Where a sign-in link carries its secret: the URL's fragment (#magic-link=ml1.<claims>.<mac>),
+// which browsers never send to a server.
+const LINK_FRAGMENT = "#magic-link";
+const LINK_SHAPE = /^ml1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_LINK_CHARS = 2048;
+// This page's tabs in one browser: a link opened in one finishes the sign-in waiting in another.
+const CHANNEL = "custom-auth-magic-link";
+const READY_WAIT_MS = 1000; // how long a link waits for a tab to say its sign-in wants it
+const RESULT_WAIT_MS = 30000; // and then for that tab to say how its sign-in went
+const CLAIM_MS = 3000; // how long a waiting tab holds itself ready for one link
 
 const $ = (id) => document.getElementById(id);
 
 let config = null;
 let cognito = null;
-let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose}
+let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose, lastChoice}
 let tokens = null; // once signed in: {access, refresh}
 let calling = false; // a call to Cognito is under way: every form and button waits
-let held = null; // a sign-in link this tab was opened with: {link, user, shown, expiresAt}
+let held = null; // the sign-in link this tab was opened with: {link, user, shown, client, expiresAt}
 let channel = null; // the BroadcastChannel between this page's tabs
+let claim = null; // a link offer this tab said it is ready for: {id, user, timer}
+const replies = new Map(); // link offers this tab made, by id: what to do with an answer
+let pendingFocus = null; // what show() would have focused but for a call under way
 
 // --- what the person sees ------------------------------------------------------------------
 
@@ -45,8 +64,12 @@ function show(step, focus) {
   for (const id of STEPS) $(id).hidden = id !== step;
   $("loading").hidden = true;
   // Locally, where the codes are: while signing in.
-  $("local-note").hidden = !(config && config.outboxUrl) || step === "signed-in-step" || step === "link-done-step";
-  ((focus && $(focus)) || $("title")).focus();
+  const done = ["signed-in-step", "link-step", "link-done-step"].includes(step);
+  $("local-note").hidden = !(config && config.outboxUrl) || done;
+  const target = (focus && $(focus)) || $("title");
+  target.focus();
+  // A button cannot take the focus while a call disables it: it takes it when the call ends.
+  pendingFocus = calling && document.activeElement !== target ? target : null;
 }
 
 function alertText(text) {
@@ -74,10 +97,27 @@ function busy(on) {
   calling = on;
   for (const button of document.querySelectorAll("button")) button.disabled = on;
   $("steps").setAttribute("aria-busy", on ? "true" : "false");
+  if (!on && pendingFocus) {
+    const target = pendingFocus;
+    pendingFocus = null;
+    if (target.checkVisibility()) target.focus();
+  }
 }
 
 function methodText(name, key) {
   return (METHODS[name] && METHODS[name][key]) || name;
+}
+
+// The methods a choice round offers, or null if it lists none the page can read.
+function offeredIn(parameters) {
+  let offered = null;
+  try {
+    offered = JSON.parse(parameters.SIGN_IN_METHODS || "null");
+  } catch {
+    return null;
+  }
+  const valid = Array.isArray(offered) && offered.length && offered.every((n) => typeof n === "string" && n);
+  return valid ? offered : null;
 }
 
 // --- errors, in words ----------------------------------------------------------------------
@@ -90,6 +130,9 @@ function explain(error, during) {
   }
   if (error instanceof UnexpectedAnswer) return UNEXPECTED;
   if (error instanceof BadLink) return BAD_LINK;
+  if (error instanceof PageNotListed) {
+    return "This page cannot email you a sign-in link: its address is not on the user pool's list of pages for links (MagicLinkRedirectUris). Its administrator needs to add it.";
+  }
   if (!(error instanceof CognitoError)) {
     return "Something went wrong on this page. Reload it and try again.";
   }
@@ -111,7 +154,9 @@ function explain(error, during) {
       if (during === "choice" || during === "switch") {
         return "This sign-in has had too many tries. Continue to start again.";
       }
-      if (during === "link") return BAD_LINK;
+      if (during === "link") {
+        return "The sign-in link you opened cannot be used, and this sign-in has had too many tries. Continue to start again.";
+      }
       if (during === "signed-in") {
         return "Your sign-in has ended: it was signed out or has expired. Sign in again.";
       }
@@ -126,6 +171,7 @@ function explain(error, during) {
         return "We could not send you a code just now. Please try again in a few minutes.";
       }
       if (/^VerifyAuthChallengeResponse/.test(detail)) {
+        if (during === "link") return LINK_UNCHECKED;
         return "We could not check your code just now. Please try again in a few minutes.";
       }
       return "Something went wrong on our side. Please try again later.";
@@ -148,15 +194,18 @@ function explain(error, during) {
 // --- the sign-in ---------------------------------------------------------------------------
 
 // One call to Cognito and where its answer leads, the page busy meanwhile; any failure stops
-// the sign-in with a sentence. `after` sees the answer once the page has moved on.
+// the sign-in with a sentence (and is returned). `after` sees the answer once the page has
+// moved on.
 async function act(during, call, after) {
   busy(true);
   try {
     const response = await call();
     await advance(response);
     if (after) after(response);
+    return null;
   } catch (error) {
     stopped(error, during);
+    return error;
   } finally {
     busy(false);
   }
@@ -165,14 +214,8 @@ async function act(during, call, after) {
 // The sign-in cannot go on (its session is spent, expired or refused): say why, and offer to
 // start again from the username, which is kept.
 function stopped(error, during) {
-  const fromLink = Boolean(signIn && signIn.link);
-  const typed = signIn && !fromLink ? signIn.typed : $("username").value;
+  const typed = signIn ? signIn.typed : $("username").value;
   signIn = null;
-  if (fromLink || during === "link") {
-    // A link's own sign-in: there is nothing typed to go back to.
-    tokens = null;
-    return linkRefused(error instanceof BadLink || during === "link" ? BAD_LINK : explain(error, during));
-  }
   tokens = null;
   alertText(explain(error, during));
   $("username").value = typed;
@@ -204,21 +247,17 @@ async function advance(response) {
   signIn.session = response.Session;
   signIn.username = parameters.USERNAME || signIn.username;
   if (method === SELECT) {
-    let offered = null;
-    try {
-      offered = JSON.parse(parameters.SIGN_IN_METHODS || "null");
-    } catch {
-      offered = null;
-    }
-    if (!Array.isArray(offered) || !offered.length || !offered.every((n) => typeof n === "string" && n)) {
-      throw new UnexpectedAnswer();
-    }
+    const offered = offeredIn(parameters);
+    if (!offered) throw new UnexpectedAnswer();
     signIn.offered = offered;
-    if (signIn.link) {
-      // A link in hand: choose MAGIC_LINK in its redeem mode, which sends nothing, once.
-      if (signIn.chose || !offered.includes(MAGIC_LINK)) throw new BadLink();
-      signIn.chose = true;
-      return act("link", respond(MAGIC_LINK, { signInMethod: MAGIC_LINK, magicLink: "redeem" }));
+    if (signIn.lastChoice === MAGIC_LINK) {
+      // The choice again: MAGIC_LINK was refused, and for nothing but this page's address
+      // (redirectUri), which the deployment does not send links to.
+      signIn.lastChoice = null;
+      if (offered.length === 1) throw new PageNotListed();
+      chooseMethod();
+      alertText("We could not email you a sign-in link for this page: its address is not on the user pool's list of pages for links (MagicLinkRedirectUris). Choose another way.");
+      return null;
     }
     if (offered.length > 1) return chooseMethod();
     // One method offered: nothing to choose, so the page answers the choice itself, once.
@@ -226,12 +265,7 @@ async function advance(response) {
     signIn.chose = true;
     return choose(offered[0]);
   }
-  if (signIn.link) {
-    // The redeem round: answered with the link, once; any other answer means it was refused.
-    if (method !== MAGIC_LINK || signIn.method === MAGIC_LINK) throw new BadLink();
-    signIn.method = MAGIC_LINK;
-    return act("link", respond(signIn.link, null));
-  }
+  signIn.lastChoice = null;
   if (method !== signIn.method) {
     signIn.method = method;
     signIn.since = Date.now();
@@ -254,6 +288,10 @@ function chooseMethod() {
     label.append(radio, document.createTextNode(methodText(name, "choice")));
     list.append(label);
   });
+  // A link is not a code: the question and the button say so when one is offered.
+  const links = signIn.offered.includes(MAGIC_LINK);
+  $("method-legend").textContent = links ? "How would you like to sign in?" : "How would you like to get your sign-in code?";
+  $("send-choice").textContent = links ? "Send" : "Send the code";
   status("");
   show("method-step", "method-0");
 }
@@ -266,7 +304,10 @@ function askForCode() {
     signIn.method === MAGIC_LINK
       ? `We sent you an email with a sign-in link and a code. Open the link, or type the code here. Either works once, for ${lasts}.`
       : `We sent you a sign-in code ${methodText(signIn.method, "sent")}. It works for ${lasts}.`;
-  const other = signIn.offered.find((name) => name !== signIn.method);
+  // Another way over the same channel (a code instead of a link, both by email) would only
+  // bring the same email again.
+  const channelOf = (name) => methodText(name, "channel");
+  const other = signIn.offered.find((name) => name !== signIn.method && channelOf(name) !== channelOf(signIn.method));
   const canSwitch = Boolean(other) && !signIn.switched;
   $("switch").hidden = !canSwitch;
   if (canSwitch) {
@@ -280,7 +321,8 @@ function askForCode() {
 }
 
 function start(typed) {
-  signIn = { typed, username: typed, session: null, offered: [], method: null, switched: false, since: 0, chose: false };
+  held = null;
+  signIn = { typed, username: typed, session: null, offered: [], method: null, switched: false, since: 0, chose: false, lastChoice: null };
   alertText("");
   status("");
   return act("start", () => cognito.initiateAuth(config.clientId, typed));
@@ -290,9 +332,10 @@ function respond(answer, metadata) {
   return () => cognito.respond(config.clientId, signIn.session, signIn.username, answer, metadata);
 }
 
-// What a choice of (or switch to) `method` tells the triggers: MAGIC_LINK also names this page
-// as where the link goes (it must be on the deployment's MagicLinkRedirectUris).
+// What choosing (or switching to) `method` tells the triggers: for MAGIC_LINK, also this page's
+// address, where the link is to point (it must be on the deployment's MagicLinkRedirectUris).
 function chosen(method) {
+  signIn.lastChoice = method;
   const metadata = { signInMethod: method };
   if (method === MAGIC_LINK) metadata.redirectUri = location.origin + location.pathname;
   return metadata;
@@ -336,121 +379,249 @@ function answer(code) {
   });
 }
 
+// --- sign-in links: the page opened from one ---------------------------------------------
 
-// --- sign-in links ---------------------------------------------------------------------------
-
-// The link in this page's URL, if it was opened from one. Read once and taken out of the URL
-// (and so out of the history), before anything else runs; nothing is called: opening the page,
-// as a mail scanner does, uses nothing up. Only the button does.
-function takeLink() {
-  if (!location.hash.startsWith(LINK_FRAGMENT)) return null;
-  const link = location.hash.slice(LINK_FRAGMENT.length);
-  history.replaceState(null, "", location.pathname + location.search);
-  // The claims are read to say whom the link signs in, never trusted: the triggers check them.
-  const parts = link.split(".");
-  let claims = null;
+// The page's own reading of a link, to say whom it signs in: its claims' u (the user name to
+// sign in with), m (the address, masked), c (the app client) and x (the expiry), checked only
+// for their types. The triggers check the rest, the MAC first.
+function readLink(link) {
+  if (link.length > MAX_LINK_CHARS || !LINK_SHAPE.test(link)) return null;
   try {
-    if (parts.length !== 3 || parts[0] !== "ml1" || link.length > 2048) throw new BadLink();
-    const text = atob(parts[1].replace(/-/g, "+").replace(/_/g, "/"));
-    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(text, (c) => c.charCodeAt(0))));
+    const encoded = link.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const binary = atob(encoded + "=".repeat((4 - (encoded.length % 4)) % 4));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    const text = (value) => typeof value === "string" && value.length > 0 && value.length <= 256;
+    if (!claims || !text(claims.u) || !text(claims.m) || !text(claims.c) || !Number.isSafeInteger(claims.x)) return null;
+    return { link, user: claims.u, shown: claims.m, client: claims.c, expiresAt: claims.x * 1000 };
   } catch {
-    claims = null;
+    return null;
   }
-  const valid = claims && typeof claims.u === "string" && claims.u && typeof claims.m === "string" && Number.isInteger(claims.x);
-  return valid ? { link, user: claims.u, shown: claims.m, expiresAt: claims.x * 1000 } : { link: null };
 }
 
+// The link in this page's URL, taken out of the URL (and so out of the history) at once:
+// {link: null} for a fragment that cannot be a link, null when there is none.
+function takeLink() {
+  const fragment = location.hash;
+  if (!fragment.startsWith(LINK_FRAGMENT)) return null;
+  history.replaceState(history.state, "", location.pathname + location.search);
+  const rest = fragment.slice(LINK_FRAGMENT.length);
+  return readLink(rest.startsWith("=") ? rest.slice(1) : "") || { link: null };
+}
+
+// Whom the link signs in, and its button; nothing is called. A link for another app client,
+// or past its own expiry, gets the sentence of every bad link at once.
 function showLink() {
   alertText("");
   status("");
-  if (!held.link) return linkRefused(BAD_LINK);
-  // Past its own expiry: the same sentence as any bad link, without asking the service.
-  if (Date.now() >= held.expiresAt) return linkRefused(BAD_LINK);
+  if (!held.link || held.client !== config.clientId || Date.now() >= held.expiresAt) return linkRefused(BAD_LINK);
   $("link-who").textContent = held.shown;
-  $("link-for").hidden = false;
-  $("link-note").hidden = false;
-  $("use-link").hidden = false;
-  $("link-start-again").hidden = true;
+  linkScreen(true);
   show("link-step", "link-title");
+}
+
+// The link page as it is while the link may be used (whom it signs in, its button), or once it
+// cannot be (the alert says why; only Start again is left).
+function linkScreen(usable) {
+  for (const id of ["link-title", "link-for", "link-note", "use-link"]) $(id).hidden = !usable;
+  $("link-start-again").hidden = usable;
 }
 
 function linkRefused(text) {
   held = null;
   signIn = null;
   $("link-who").textContent = "";
-  $("link-for").hidden = true;
-  $("link-note").hidden = true;
+  linkScreen(false);
   status("");
   alertText(text);
-  $("use-link").hidden = true;
-  $("link-start-again").hidden = false;
   show("link-step", "link-start-again");
 }
 
-// The button: a tab of this browser waiting for this link finishes its own sign-in with it;
-// with none (another browser, or the tab was closed), this tab signs in with the link itself.
+// The button: a tab of this browser whose sign-in waits for this link finishes that sign-in
+// with it; with none (another browser, or that tab was closed), this tab signs in with it.
 async function useLink() {
   if (calling || !held) return;
-  const { link, user } = held;
+  alertText("");
+  status("");
+  if (Date.now() >= held.expiresAt) return linkRefused(BAD_LINK);
+  const link = held;
   busy(true);
-  status("Signing you in…");
-  const taken = await offerToWaitingTab(link, user);
-  busy(false);
-  if (taken) return; // the other tab reports how it went
-  signIn = { typed: held.shown, username: user, link, session: null, offered: [], method: null, switched: false, since: 0, chose: false };
-  held = null;
-  await act("link", () => cognito.initiateAuth(config.clientId, user));
+  try {
+    const outcome = await handOver(link);
+    status("");
+    if (outcome === "unused") {
+      await redeem(link);
+    } else if (outcome === "signed-in") {
+      held = null;
+      show("link-done-step", "link-done-title");
+    } else {
+      linkRefused(outcome === "refused" ? BAD_LINK : OTHER_TAB_SILENT);
+    }
+  } finally {
+    busy(false);
+  }
 }
 
-function offerToWaitingTab(link, user) {
-  if (!channel) return Promise.resolve(false);
-  const id = crypto.randomUUID();
+// A round of the link's own sign-in: its parameters, the session kept.
+function roundOf(response) {
+  if (response.ChallengeName !== "CUSTOM_CHALLENGE") throw new BadLink();
+  const parameters = parametersOf(response);
+  signIn.session = response.Session;
+  signIn.username = parameters.USERNAME || signIn.username;
+  return parameters;
+}
+
+// A sign-in of its own with the link: the choice answered MAGIC_LINK in the redeem mode,
+// which sends nothing, then the link. Whatever the service refuses is a bad link, in one
+// sentence; trouble that says nothing about the link leaves its button, to try again.
+async function redeem(link) {
+  signIn = { typed: "", username: link.user, session: null, offered: [], method: null, switched: false, since: 0, chose: true, lastChoice: null };
+  try {
+    const choice = roundOf(await cognito.initiateAuth(config.clientId, link.user));
+    if (choice.SIGN_IN_METHOD !== SELECT || !(offeredIn(choice) || []).includes(MAGIC_LINK)) throw new BadLink();
+    const redeemMode = { signInMethod: MAGIC_LINK, magicLink: "redeem" };
+    const round = roundOf(await cognito.respond(config.clientId, signIn.session, signIn.username, MAGIC_LINK, redeemMode));
+    if (round.SIGN_IN_METHOD !== MAGIC_LINK) throw new BadLink();
+    const done = await cognito.respond(config.clientId, signIn.session, signIn.username, link.link, null);
+    if (!done.AuthenticationResult) throw new BadLink();
+    held = null;
+    await signedIn(done.AuthenticationResult);
+  } catch (error) {
+    signIn = null;
+    tokens = null;
+    const trouble = linkTrouble(error);
+    if (!trouble) return linkRefused(BAD_LINK);
+    alertText(trouble);
+    linkScreen(true);
+    show("link-step", "use-link");
+  }
+}
+
+// What to say when redeeming a link failed for a reason that is not the link (null: the link).
+function linkTrouble(error) {
+  if (error instanceof BadLink) return null;
+  if (error instanceof CognitoError) {
+    switch (error.type) {
+      case "NotAuthorizedException":
+        return /secret/i.test(error.detail) ? explain(error, "link") : null;
+      case "InvalidParameterException":
+        return /not enabled for the client/i.test(error.detail) ? explain(error, "link") : null;
+      case "UserNotFoundException":
+      case "UserNotConfirmedException":
+      case "PasswordResetRequiredException":
+      case "CodeMismatchException":
+      case "ExpiredCodeException":
+        return null;
+      case "UserLambdaValidationException":
+        return LINK_UNCHECKED;
+      default:
+    }
+  }
+  return explain(error, "link");
+}
+
+// --- sign-in links: the tabs of one browser ------------------------------------------------
+//
+// The tab holding a link posts an offer (the link's user and app client, not the link); a tab
+// whose sign-in waits in a MAGIC_LINK round for that user says it is ready; the first one ready
+// is sent the link, answers its round with it, and says how it went. A link is thus used by
+// one tab at most: a second would only replay it, which counts towards the user's lockout.
+
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const tabId = randomId();
+
+function post(message) {
+  channel.postMessage(message);
+}
+
+function awaitReply(id, type, from, ms) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      channel.removeEventListener("message", listen);
-      resolve(false);
-    }, ACK_WAIT_MS);
-    function listen(event) {
-      const message = event.data || {};
-      if (message.id !== id) return;
-      if (message.type === "taken") {
-        clearTimeout(timer);
-        $("use-link").hidden = true;
-        status("Signing you in on the tab where you started…");
-        resolve(true);
-      } else if (message.type === "signed-in") {
-        channel.removeEventListener("message", listen);
-        held = null;
-        status("");
-        alertText("");
-        show("link-done-step", "link-done-title");
-      } else if (message.type === "refused") {
-        channel.removeEventListener("message", listen);
-        linkRefused(BAD_LINK);
-      }
-    }
-    channel.addEventListener("message", listen);
-    channel.postMessage({ type: "link", id, user, link });
+      replies.delete(id);
+      resolve(null);
+    }, ms);
+    replies.set(id, (message) => {
+      if (message.type !== type || (from && message.tab !== from)) return;
+      clearTimeout(timer);
+      replies.delete(id);
+      resolve(message);
+    });
   });
 }
 
-// A tab waiting in a MAGIC_LINK round takes a link for its user from another tab, once.
-function takeLinkFromTab(event) {
-  const message = event.data || {};
-  if (message.type !== "link" || typeof message.link !== "string" || typeof message.id !== "string") return;
-  if (calling || !signIn || signIn.link || signIn.method !== MAGIC_LINK || message.user !== signIn.username) return;
-  const { id, link } = message;
-  channel.postMessage({ type: "taken", id });
+// "signed-in" or "refused" by a waiting tab, "unused" (no tab took it), or "unknown".
+async function handOver(link) {
+  if (!channel) return "unused";
+  const id = randomId();
+  const ready = awaitReply(id, "ready", null, READY_WAIT_MS);
+  post({ type: "offer", id, user: link.user, client: link.client });
+  const taker = await ready;
+  if (!taker || typeof taker.tab !== "string") return "unused";
+  status("Finishing the sign-in on the tab where you started it…");
+  const result = awaitReply(id, "result", taker.tab, RESULT_WAIT_MS);
+  post({ type: "link", id, tab: taker.tab, link: link.link });
+  const done = await result;
+  return done && ["signed-in", "refused", "unused"].includes(done.outcome) ? done.outcome : "unknown";
+}
+
+function waitingFor(user, client) {
+  return Boolean(
+    config && signIn && signIn.method === MAGIC_LINK && signIn.session && !calling &&
+      !$("code-step").hidden && user === signIn.username && client === config.clientId,
+  );
+}
+
+function heard(event) {
+  const message = event.data;
+  if (!message || typeof message !== "object" || typeof message.id !== "string") return;
+  if (message.type === "offer") {
+    if (claim || !waitingFor(message.user, message.client)) return;
+    const id = message.id;
+    claim = { id, user: message.user, timer: setTimeout(() => { if (claim && claim.id === id) claim = null; }, CLAIM_MS) };
+    post({ type: "ready", id, tab: tabId });
+  } else if (message.type === "link") {
+    if (!claim || claim.id !== message.id) return;
+    const { user } = claim;
+    clearTimeout(claim.timer);
+    claim = null;
+    if (message.tab === tabId && typeof message.link === "string") finishWith(message.id, user, message.link);
+  } else if (message.type === "ready" || message.type === "result") {
+    const reply = replies.get(message.id);
+    if (reply) reply(message);
+  }
+}
+
+// This tab's waiting sign-in answered with a link from another tab: "signed-in", "refused"
+// (judged wrong: that link is spent for good) or "unused" (the other tab may still try it).
+async function finishWith(id, user, link) {
+  let outcome = "unused";
+  try {
+    if (waitingFor(user, config.clientId)) outcome = await answerWithLink(link);
+  } finally {
+    post({ type: "result", id, tab: tabId, outcome });
+  }
+}
+
+async function answerWithLink(link) {
   alertText("");
-  let ok = false;
-  // Answered as a code would be: a refusal here is this sign-in's wrong answer.
-  act("code", respond(link, null), (response) => {
-    ok = Boolean(response.AuthenticationResult);
-    if (!ok) {
-      alertText("The sign-in link you opened cannot be used: it may have expired or been used already. Type the code from the same email, or start again.");
-      $("code").focus();
+  let outcome = "refused";
+  const failed = await act("link", respond(link, null), (response) => {
+    if (response.AuthenticationResult) {
+      outcome = "signed-in";
+      return;
     }
-  }).then(() => channel.postMessage({ type: ok ? "signed-in" : "refused", id }));
+    if (!signIn || (response.ChallengeParameters || {}).SIGN_IN_METHOD !== MAGIC_LINK) return;
+    $("code").value = "";
+    alertText(LINK_REFUSED_HERE);
+    $("code").focus();
+  });
+  if (!failed) return outcome;
+  const judged = failed instanceof CognitoError && failed.type === "NotAuthorizedException" && !/session/i.test(failed.detail);
+  return judged ? "refused" : "unused";
 }
 
 // --- signed in -----------------------------------------------------------------------------
@@ -523,6 +694,7 @@ function forget() {
   tokens = null;
   signIn = null;
   held = null;
+  claim = null;
 }
 
 function wire() {
@@ -572,20 +744,22 @@ function wire() {
   $("use-link").addEventListener("click", useLink);
   $("link-start-again").addEventListener("click", () => {
     alertText("");
+    status("");
     $("username").value = "";
     show("username-step", "username");
   });
-  // A link pasted into this tab's address bar changes only the fragment: no new page loads.
+  // A link pasted into this tab's address bar changes the fragment only: no new page loads.
   window.addEventListener("hashchange", () => {
     const pasted = takeLink();
     if (!pasted || calling) return;
+    // As a new page would: whatever this tab was doing, or was signed in with, is forgotten.
+    forget();
     held = pasted;
-    signIn = null;
     showLink();
   });
   if (typeof BroadcastChannel === "function") {
     channel = new BroadcastChannel(CHANNEL);
-    channel.addEventListener("message", takeLinkFromTab);
+    channel.addEventListener("message", heard);
   }
   $("sign-out").addEventListener("click", () => signOut(false));
   $("sign-out-everywhere").addEventListener("click", () => signOut(true));
@@ -602,7 +776,7 @@ function wire() {
 }
 
 async function main() {
-  held = takeLink(); // first: the link leaves the URL before anything can fail
+  held = takeLink(); // first of all: the link leaves the URL
   // Whatever this script did not expect ends the sign-in with a sentence, not a stack trace in
   // the console.
   const unexpected = (event) => {

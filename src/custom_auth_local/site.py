@@ -71,18 +71,23 @@ def page_config(
     return config
 
 
-_URL = re.compile(r"https?://[^\s<>\"']+")
+#: An http(s) URL in a message's text, up to white space or a character that cannot be in one
+#: unescaped; punctuation that ends a sentence is left out of it (:func:`linked`).
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+_TRAILING = ".,;:!?)]}"
 
 
 def linked(text: str) -> str:
     """``text`` HTML-escaped, its http(s) URLs (a magic link) made links that open in a new
-    tab, as a mail client would."""
+    tab, as a mail client would; no referrer, no opener, and nothing else is markup."""
     parts, last = [], 0
     for found in _URL.finditer(text):
-        url = html.escape(found.group(), quote=True)
-        parts.append(html.escape(text[last : found.start()]))
-        parts.append(f'<a href="{url}" target="_blank" rel="noreferrer noopener">{url}</a>')
-        last = found.end()
+        url = found.group().rstrip(_TRAILING)
+        if url.split("://", 1)[1]:  # "http://" alone is text
+            shown = html.escape(url, quote=True)
+            parts.append(html.escape(text[last : found.start()]))
+            parts.append(f'<a href="{shown}" target="_blank" rel="noreferrer noopener">{shown}</a>')
+            last = found.start() + len(url)
     parts.append(html.escape(text[last:]))
     return "".join(parts)
 
@@ -106,7 +111,7 @@ def outbox_page(outbox: Outbox) -> str:
         "<title>Outbox · local user pool</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}"
         "article{border-top:1px solid #999;padding:.5rem 0}h2{font-size:1rem;margin:.3rem 0}"
-        ".meta{color:#555;margin:0}pre{white-space:pre-wrap;font-size:1rem}"
+        ".meta{color:#555;margin:0}pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:1rem}"
         "</style></head><body><h1>Outbox</h1>"
         "<p>What the local pool's triggers sent, newest first (this page refreshes itself). "
         "Nothing here leaves this machine.</p>"
