@@ -61,6 +61,7 @@ from custom_auth.errors import CustomAuthError
 from custom_auth.flow_settings import SettingsError, _required
 from custom_auth.link_key import key_id_of
 from custom_auth.observability import logger
+from custom_auth.settings import link_key_alias
 
 #: The tag Create's and Verify's permissions require on a key (its value: the stack's name).
 KEY_TAG = "custom-auth-magic-link"
@@ -75,7 +76,6 @@ SETTLE_SECONDS = 3600
 KEY_SPEC = "HMAC_256"
 KEY_USAGE = "GENERATE_VERIFY_MAC"
 
-_KMS_ALIAS = re.compile(r"alias/[A-Za-z0-9/_-]{1,240}")
 _TAG_VALUE = re.compile(r"[\w.:/=+@ -]{1,256}")
 
 
@@ -111,12 +111,7 @@ class LinkKeyRotationSettings:
         """Read ``MAGIC_LINK_KEY_ALIAS`` and ``MAGIC_LINK_KEY_TAG``."""
         env = os.environ if env is None else env
         why = "the magic-link key's rotation"
-        alias = _required(env, "MAGIC_LINK_KEY_ALIAS", why)
-        if not _KMS_ALIAS.fullmatch(alias) or alias.startswith("alias/aws/"):
-            raise SettingsError(
-                "MAGIC_LINK_KEY_ALIAS: must be the alias of a customer managed KMS key "
-                f"(alias/ then letters, digits, / _ -); got {alias!r}"
-            )
+        alias = link_key_alias(env, why)
         tag = _required(env, "MAGIC_LINK_KEY_TAG", why)
         if not _TAG_VALUE.fullmatch(tag):
             raise SettingsError(

@@ -33,6 +33,7 @@ __all__ = [
     "LimitSettings",
     "MagicLinkSettings",
     "SettingsError",
+    "link_key_alias",
     "redirect_uri_problem",
     "sign_in_methods",
 ]
@@ -250,12 +251,7 @@ class MagicLinkSettings:
         """Read ``MAGIC_LINK_KEY_ALIAS`` and ``MAGIC_LINK_REDIRECT_URIS``."""
         env = os.environ if env is None else env
         why = "SIGN_IN_METHODS includes MAGIC_LINK"
-        alias = _required(env, "MAGIC_LINK_KEY_ALIAS", why)
-        if not _KMS_ALIAS.fullmatch(alias) or alias.startswith("alias/aws/"):
-            raise SettingsError(
-                "MAGIC_LINK_KEY_ALIAS: must be the alias of a customer managed KMS key "
-                f"(alias/ then letters, digits, / _ -); got {alias!r}"
-            )
+        alias = link_key_alias(env, why)
         raw = _required(env, "MAGIC_LINK_REDIRECT_URIS", why)
         uris = tuple(part.strip() for part in raw.split(","))
         for uri in uris:
@@ -267,6 +263,17 @@ class MagicLinkSettings:
                 f"MAGIC_LINK_REDIRECT_URIS: at most 10 different URIs; got {len(uris)}"
             )
         return cls(key_alias=alias, redirect_uris=uris)
+
+
+def link_key_alias(env: Mapping[str, str], why: str) -> str:
+    """``MAGIC_LINK_KEY_ALIAS``: the alias of a customer managed KMS key (required: ``why``)."""
+    alias = _required(env, "MAGIC_LINK_KEY_ALIAS", why)
+    if not _KMS_ALIAS.fullmatch(alias) or alias.startswith("alias/aws/"):
+        raise SettingsError(
+            "MAGIC_LINK_KEY_ALIAS: must be the alias of a customer managed KMS key "
+            f"(alias/ then letters, digits, / _ -); got {alias!r}"
+        )
+    return alias
 
 
 def redirect_uri_problem(uri: str) -> str | None:
