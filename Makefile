@@ -23,7 +23,7 @@ PYTHON313 ?= $(shell (python3.13 -c 'import sys' >/dev/null 2>&1 && command -v p
 LAMBDA_VENV := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 
-.PHONY: help install browser test lint typecheck pytest fuzz bench sam-check generate events lock demo clean
+.PHONY: help install browser test lint typecheck pytest long fuzz bench sam-check generate events lock demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ PYTEST_WORKERS ?= auto
 pytest: $(STAMP) $(SAM_STAMP) $(JS_STAMP) ## The tests, with branch coverage (fails under 90%), on every core
 	CUSTOM_AUTH_AWS_CLI=$(SAM_VENV)/bin/aws $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile \
 		--cov --cov-report=term
+
+long: $(STAMP) ## The long brute-force runs the default test run leaves out (marked long)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-cov -m long tests/
 
 fuzz: $(STAMP) ## 10,000 malformed events per handler (the default test run tries a few hundred)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n $(PYTEST_WORKERS) --no-cov tests/test_fuzz.py

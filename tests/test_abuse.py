@@ -119,6 +119,7 @@ class Attacker:
         return verified.response.answer_correct
 
 
+@pytest.mark.long  # two minutes: `make long`
 def test_every_six_digit_code_against_one_user(quiet: None) -> None:
     with coverage_paused():
         brute_force(1_000_000)

@@ -327,7 +327,9 @@ def test_keys_already_retired_are_left_as_they_are(template_key: str) -> None:
 # A run when the template's key is both current and previous (nothing falls off), after one
 # rotation (the template's key falls off: disabled), and after two (a key the rotation made
 # falls off: deleted).
-@pytest.mark.parametrize("done", [0, 1, 2])
+@pytest.mark.parametrize(
+    "done", [0, pytest.param(1, marks=pytest.mark.long), pytest.param(2, marks=pytest.mark.long)]
+)
 def test_a_run_started_again_after_a_failure_at_any_call_converges(aws: None, done: int) -> None:
     clean = Stack("clean")
     calls: list[str] = []
