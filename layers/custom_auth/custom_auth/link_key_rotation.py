@@ -61,7 +61,7 @@ from custom_auth.errors import CustomAuthError
 from custom_auth.flow_settings import SettingsError, _required
 from custom_auth.link_key import key_id_of
 from custom_auth.observability import logger
-from custom_auth.settings import link_key_alias
+from custom_auth.settings import link_key_alias, previous_key_alias
 
 #: The tag Create's and Verify's permissions require on a key (its value: the stack's name).
 KEY_TAG = "custom-auth-magic-link"
@@ -104,7 +104,7 @@ class LinkKeyRotationSettings:
     @property
     def previous_key_alias(self) -> str:
         """The alias of the key before the last rotation."""
-        return self.key_alias + "-previous"
+        return previous_key_alias(self.key_alias)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:

@@ -34,6 +34,7 @@ __all__ = [
     "MagicLinkSettings",
     "SettingsError",
     "link_key_alias",
+    "previous_key_alias",
     "redirect_uri_problem",
     "sign_in_methods",
 ]
@@ -244,7 +245,7 @@ class MagicLinkSettings:
     @property
     def previous_key_alias(self) -> str:
         """The alias of the key before the last rotation."""
-        return self.key_alias + "-previous"
+        return previous_key_alias(self.key_alias)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
@@ -274,6 +275,11 @@ def link_key_alias(env: Mapping[str, str], why: str) -> str:
             f"(alias/ then letters, digits, / _ -); got {alias!r}"
         )
     return alias
+
+
+def previous_key_alias(alias: str) -> str:
+    """The alias that names the magic-link key before the last rotation: ``<alias>-previous``."""
+    return alias + "-previous"
 
 
 def redirect_uri_problem(uri: str) -> str | None:

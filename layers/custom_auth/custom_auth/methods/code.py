@@ -14,7 +14,7 @@ from typing import Any
 
 from custom_auth._evolve import evolve
 from custom_auth.code_key import CodeKey, KeyVersion
-from custom_auth.delivery import Delivery, DeliveryError
+from custom_auth.delivery import Delivery
 from custom_auth.errors import CustomAuthError
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
 from custom_auth.limits import HOUR, SendPlan, UserState, after_send, plan_send
@@ -138,6 +138,17 @@ class CodeMethod:
         """A fresh secret to send with the code, whose id the record keeps; None for none."""
         return None
 
+    def _link_for(
+        self,
+        event: CreateAuthChallengeEvent,
+        record: CodeRecord,
+        extra: bytes | None,
+        option: str,
+    ) -> str | None:
+        """The link to send beside the code, made from ``extra`` (:meth:`_new_link`); None
+        for none. Raises the method's own error if it cannot be made: nothing is sent."""
+        return None
+
     def _deliver(
         self,
         event: CreateAuthChallengeEvent,
@@ -148,12 +159,13 @@ class CodeMethod:
         option: str,
     ) -> None:
         """Send the message; raises DeliveryError (or the method's own error) on failure."""
-        lockout = record.spec != self.spec
+        link = self._link_for(event, record, extra, option)
         self.delivery.send(
             destination,
             display_code(code, record.spec),
             self.codes.code_ttl_seconds,
-            lockout=lockout,
+            lockout=record.spec != self.spec,
+            link=link,
         )
 
     def _first_round(
@@ -235,7 +247,7 @@ class CodeMethod:
             lockout = chosen.spec != spec
             try:
                 self._deliver(event, destination, code, chosen, extra, option)
-            except (DeliveryError, CustomAuthError):
+            except CustomAuthError:  # DeliveryError, or the method's own (a link not made)
                 _forget_send(limits.store, user, before, ttl)
                 raise
             limits.pacer.full(started)

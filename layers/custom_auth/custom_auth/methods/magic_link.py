@@ -49,7 +49,7 @@ from custom_auth.magic_link import (
 from custom_auth.methods.base import Challenge, Judgement, Limits
 from custom_auth.methods.code import CodeMethod, shared_key
 from custom_auth.observability import Metric, count, logger
-from custom_auth.otp import CLOCK_SKEW_SECONDS, CodeRecord, display_code
+from custom_auth.otp import CLOCK_SKEW_SECONDS, CodeRecord
 from custom_auth.settings import Channel, CodeSettings, DeliverySettings, MagicLinkSettings
 from custom_auth.verdict import Verdict
 
@@ -122,15 +122,14 @@ class MagicLinkMethod(CodeMethod):
     def _new_link(self) -> bytes:
         return new_nonce()
 
-    def _deliver(
+    def _link_for(
         self,
         event: CreateAuthChallengeEvent,
-        destination: str,
-        code: str,
         record: CodeRecord,
         extra: bytes | None,
         option: str,
-    ) -> None:
+    ) -> str:
+        """The link's page URL: claims for this user, MAC'd by KMS with the current key."""
         if extra is None:
             raise InvalidEventError("a magic link round without a link")
         claims = LinkClaims(
@@ -145,16 +144,8 @@ class MagicLinkMethod(CodeMethod):
         )
         encoded = claims.encoded()
         mac = self.link_key.sign(claims.key_id, signed_message(encoded))
-        url = page_url(self._redirect_uri(option), assemble(encoded, mac))
-        lockout = record.spec != self.spec
-        self.delivery.send(
-            destination,
-            display_code(code, record.spec),
-            self.codes.code_ttl_seconds,
-            lockout=lockout,
-            link=url,
-        )
         count(Metric.MAGIC_LINKS_SENT)
+        return page_url(self._redirect_uri(option), assemble(encoded, mac))
 
     def _redirect_uri(self, option: str) -> str:
         uris = self.links.redirect_uris
