@@ -333,8 +333,16 @@ class SignedProof:
     def option(self, client_metadata: Any) -> str:
         return ""
 
-    def start(self, event: Any, limits: Any, now: int, option: str = "") -> Challenge:
+    def start(
+        self, event: Any, limits: Any, now: int, option: str = "", sign_up: Any = None
+    ) -> Challenge:
         return Challenge({"PROOF": "wanted"}, {"expected": "proof-1"}, "body", {"plan": "none"})
+
+    def sign_up_address(self, raw: str) -> None:
+        return None  # a passkey-like proof makes no account
+
+    def rebind(self, event: Any, user_name: str, address: Any) -> None:
+        return None
 
     def carry(self, body: str) -> Challenge:
         return Challenge({"PROOF": "wanted"}, {"expected": "proof-1"}, body, {"plan": "carry"})

@@ -596,6 +596,11 @@ def test_the_sign_in_pages_config_is_an_output_for_a_client_without_a_secret() -
         "userPoolClientId": "UserPoolClient",  # CloudFormation gives the client's id
         "codeLifetimeSeconds": 120,
         "authFlow": "otp",  # the page refuses password+otp by name (it has no SRP)
+        "signUp": False,
+    }
+    assert sign_in_page_config(PasswordlessSignUp="true") == {
+        **(sign_in_page_config() or {}),
+        "signUp": True,
     }
     assert sign_in_page_config(GenerateClientSecret="true") is None  # no page can keep one
     assert sign_in_page_config(ExistingUserPoolId="us-east-1_EXAMPLE01") is None  # no client
@@ -1081,6 +1086,17 @@ def domain(data: dict[str, Any], name: str, *, direct: bool) -> list[str] | None
     return sorted(v for v in values if pattern is None or re.fullmatch(pattern, v))
 
 
+#: Cognito actions that make or change users, never an app client or its flows: sign-up's
+#: (Verify makes the accounts of proven addresses).
+USER_ACTIONS = frozenset(
+    {
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminSetUserPassword",
+        "cognito-idp:AdminDeleteUser",
+    }
+)
+
+
 def flows_that_skip_the_triggers(path: Path) -> list[str]:
     """Every deployable combination of what an app client's sign-in settings depend on,
     resolved: one line per combination whose client allows more than SAFE_FLOWS (or OAuth
@@ -1098,7 +1114,7 @@ def flows_that_skip_the_triggers(path: Path) -> list[str]:
     found += [
         f"IAM grants {action}"
         for action in actions(data["Resources"])
-        if action.startswith(("cognito-idp:", "*"))
+        if action.startswith(("cognito-idp:", "*")) and action not in USER_ACTIONS
     ]
     clients = [
         name

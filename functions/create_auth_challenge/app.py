@@ -11,6 +11,7 @@ from typing import Any
 from custom_auth import (
     cold_start,  # noqa: F401 - first: Powertools in, then gc.freeze()
     methods,
+    sign_up,
 )
 from custom_auth.events import CreateAuthChallengeEvent
 from custom_auth.observability import guarded, logger, metrics
@@ -22,7 +23,10 @@ from custom_auth.triggers import Limits, create_auth_challenge
 # Only the enabled methods' modules are imported; each checks its own variables.
 METHODS = methods.build(sign_in_methods(os.environ), os.environ)
 _LIMITS = LimitSettings.from_env()
-LIMITS = Limits(_LIMITS, DynamoDBStateStore(_LIMITS.state_table_name), Pacer())
+# Sign-up (SIGN_UP=true) starts every sign-in with a choice and makes proven addresses' accounts.
+LIMITS = Limits(
+    _LIMITS, DynamoDBStateStore(_LIMITS.state_table_name), Pacer(), sign_up.build(os.environ)
+)
 
 
 @metrics.log_metrics

@@ -11,6 +11,7 @@ from typing import Any
 from custom_auth import (
     cold_start,  # noqa: F401 - first: Powertools in, then gc.freeze()
     methods,
+    sign_up,
 )
 from custom_auth.errors import InvalidEventError
 from custom_auth.events import VerifyAuthChallengeResponseEvent
@@ -23,7 +24,10 @@ from custom_auth.triggers import Limits, verify_auth_challenge_response, wrong_a
 METHODS = methods.build(sign_in_methods(os.environ), os.environ)
 _LIMITS = LimitSettings.from_env()
 # Verify's full path is a read and a write; its pacer starts from a DynamoDB round trip.
-LIMITS = Limits(_LIMITS, DynamoDBStateStore(_LIMITS.state_table_name), Pacer(0.01))
+# Sign-up (SIGN_UP=true) starts every sign-in with a choice and makes proven addresses' accounts.
+LIMITS = Limits(
+    _LIMITS, DynamoDBStateStore(_LIMITS.state_table_name), Pacer(0.01), sign_up.build(os.environ)
+)
 
 
 @metrics.log_metrics

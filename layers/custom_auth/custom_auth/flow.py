@@ -11,6 +11,8 @@ Create writes (:mod:`custom_auth.rounds`); a round whose metadata is not Create'
     several methods   SELECT+ M* [S M*]     (choose; one switch S to another method at most)
     (MAGIC_LINK, even alone, is chosen like several: see methods.CHOSEN_FIRST)
     password first    SRP_A, PASSWORD_VERIFIER, then as above
+    sign-up           SELECT+ M* [S M*] SIGNED_UP   (an unknown user's right code, then the
+                      round that ends the sign-in; it always fails: the client signs in again)
 
 Every failed round counts towards ``max_attempts``: a wrong answer, a refused choice, a round
 of a method that failed. Two do not: a SELECT round whose result is True (a choice was made),
@@ -29,6 +31,10 @@ from custom_auth.flow_settings import AuthFlow, FlowSettings
 from custom_auth.methods import SELECT, starts_with_choice
 from custom_auth.methods.password_first import PASSWORD_FIRST, SRP_A
 from custom_auth.rounds import parse_round
+
+#: The round after a sign-up's right code (custom_auth.sign_up.SIGNED_UP; not imported, so
+#: that Define loads nothing of sign-up).
+SIGNED_UP = "SIGNED_UP"
 
 __all__ = ["SRP_A", "Decision", "Outcome", "decide"]
 
@@ -97,13 +103,14 @@ def decide(
             return _fail(refusal.reason)
 
     methods = policy.methods
-    choosing = starts_with_choice(methods)
+    choosing = starts_with_choice(methods, sign_up=policy.sign_up)
     rounds = size - first_round
     wrong = 0
     current: str | None = None  # the method chosen (or the only one); None before that
     chosen = False  # the round before was a choice that was made
     switched = False
     after_method_false = False  # the round before was a method's failed round
+    signed_up = False  # the round before was a sign-up's right code
     for index in range(first_round, size):
         # The budget as Define saw it when it asked for this round.
         if wrong >= policy.max_attempts:
@@ -118,6 +125,13 @@ def decide(
         if described is None:
             return _NOT_CREATES
         method = described.method
+        if method == SIGNED_UP:
+            # Only straight after a sign-up's right code, which fell through below.
+            if not (policy.sign_up and user_not_found and signed_up):
+                return _fail("unexpected session: a sign-up round the policy does not expect")
+            return _fail("signed up: the client signs in again", rounds, wrong)
+        if signed_up:
+            return _fail("unexpected session: a round after a right answer", rounds)
         if method == SELECT:
             if not choosing or current is not None or chosen or described.switched:
                 return _fail("unexpected session: a choice the policy does not expect", rounds)
@@ -143,6 +157,11 @@ def decide(
             if method == SELECT:
                 chosen = True
                 continue
+            if user_not_found and policy.sign_up:
+                # Verify calls an unknown user's code right only when it made their account;
+                # no tokens in this sign-in: one more round, which ends it.
+                signed_up = True
+                continue
             if index != size - 1:
                 return _fail("unexpected session: a round after a right answer", rounds)
             if user_not_found:
@@ -151,6 +170,8 @@ def decide(
         wrong += 1
         after_method_false = method != SELECT
 
+    if signed_up:
+        return Decision(_PRESENT, _CUSTOM_CHALLENGE, "signed up", rounds, wrong, current)
     if wrong >= policy.max_attempts:
         return _fail("too many wrong answers", rounds, wrong)
     if rounds == 0:

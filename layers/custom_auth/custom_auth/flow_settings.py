@@ -106,13 +106,25 @@ class FlowSettings:
     #: ``SIGN_IN_METHODS``: the enabled methods (default EMAIL_OTP); with more than one, each
     #: sign-in starts with the user choosing.
     methods: tuple[str, ...] = ("EMAIL_OTP",)
+    #: ``SIGN_UP``: an unknown address that proves itself gets an account (default false):
+    #: each sign-in then starts with a choice, and a sign-up's right code is followed by the
+    #: round that ends it (the client signs in again).
+    sign_up: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """Read ``AUTH_FLOW``, ``MAX_ATTEMPTS`` and ``SIGN_IN_METHODS``."""
+        """Read ``AUTH_FLOW``, ``MAX_ATTEMPTS``, ``SIGN_IN_METHODS`` and ``SIGN_UP``."""
         env = os.environ if env is None else env
+        auth_flow = _choice(env, "AUTH_FLOW", AuthFlow, AuthFlow.OTP)
+        sign_up = _flag(env, "SIGN_UP", False)
+        if sign_up and auth_flow is AuthFlow.PASSWORD_OTP:
+            raise SettingsError(
+                "SIGN_UP: cannot be true with AUTH_FLOW=password+otp (an account made by "
+                "sign-up has no password its user knows)"
+            )
         return cls(
-            auth_flow=_choice(env, "AUTH_FLOW", AuthFlow, AuthFlow.OTP),
+            auth_flow=auth_flow,
             max_attempts=_integer(env, "MAX_ATTEMPTS", 3, 1, 10),
             methods=sign_in_methods(env),
+            sign_up=sign_up,
         )

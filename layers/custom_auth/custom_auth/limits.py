@@ -76,6 +76,10 @@ class UserState(RedactedRepr):
     codes: tuple[CodeRecord, ...] = ()
     #: Codes that signed the user in and have not expired yet.
     used: tuple[UsedCode, ...] = ()
+    #: Until when the code outstanding is the one this account's address was proven with at
+    #: sign-up (:mod:`custom_auth.sign_up`): the next sign-in reuses it, whatever the
+    #: cooldown, instead of sending another (0: no such code).
+    sign_up_until: int = 0
 
     def is_locked(self, now: int) -> bool:
         """Whether the user is locked out at ``now``."""
@@ -83,7 +87,7 @@ class UserState(RedactedRepr):
 
     def expires_at(self, code_ttl_seconds: int) -> int:
         """When nothing in this state matters any more (the table's TTL attribute)."""
-        moments = [self.locked_until, *(used.expires_at for used in self.used)]
+        moments = [self.locked_until, self.sign_up_until, *(used.expires_at for used in self.used)]
         moments.extend(sent.at + HOUR for sent in self.sends)
         moments.extend(
             code.issued_at + code_ttl_seconds + CLOCK_SKEW_SECONDS for code in self.codes
@@ -155,6 +159,8 @@ def plan_send(
         and now < code.issued_at + code_ttl_seconds
         and (not locked or code.spec.bits >= LOCKOUT_CODE_BITS)
     )
+    if usable and now < state.sign_up_until:
+        return SendPlan.REUSE, "the code proven at sign-up stands"
     reusable = usable and not limits.bind_code_to_sign_in
     sends = state.sent_over(channel, now)  # the last hour's, over this channel
     # Measured from the last send as stored: a container whose clock is a little behind the
@@ -175,6 +181,13 @@ def plan_send(
             return SendPlan.SEND, "a code of its own for this sign-in"
         return SendPlan.WITHHOLD, "inside the resend cooldown"
     return SendPlan.SEND, "new code"
+
+
+def after_sign_up(state: UserState, code: CodeRecord, now: int, code_ttl_seconds: int) -> UserState:
+    """The state of an account a sign-up just made: ``code``, the one its address was proven
+    with (bound to the account), outstanding for its first sign-in, which reuses it."""
+    sent = after_send(state, code, now)
+    return evolve(sent, sign_up_until=code.issued_at + code_ttl_seconds)
 
 
 def after_send(state: UserState, code: CodeRecord, now: int) -> UserState:

@@ -74,6 +74,11 @@ class StateStore(Protocol):
         """The method stored under ``key`` (None if none, or if it expired before ``now``)."""
         ...
 
+    def claim(self, key: str, now: int, expires_at: int) -> bool:
+        """Take ``key`` until ``expires_at`` unless someone holds it at ``now``; whether this
+        call took it (one caller wins, whatever the race)."""
+        ...
+
 
 def update(
     store: StateStore,
@@ -109,6 +114,7 @@ class InMemoryStateStore:
         self._items: dict[str, tuple[UserState, int]] = {}
         self._counters: dict[str, int] = {}
         self._choices: dict[str, tuple[str, int]] = {}
+        self._claims: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def load(self, key: str, now: int) -> UserState:
@@ -145,6 +151,13 @@ class InMemoryStateStore:
         with self._lock:
             stored = self._choices.get(key)
         return stored[0] if stored is not None and stored[1] > now else None
+
+    def claim(self, key: str, now: int, expires_at: int) -> bool:
+        with self._lock:
+            if self._claims.get(key, 0) > now:
+                return False
+            self._claims[key] = expires_at
+            return True
 
 
 # --- DynamoDB ---------------------------------------------------------------------------------
@@ -253,6 +266,21 @@ class DynamoDBStateStore:
             return None
         return str(item["method"]["S"])
 
+    def claim(self, key: str, now: int, expires_at: int) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={"pk": {"S": key}, "expires_at": _n(expires_at)},
+                # DynamoDB deletes expired items only eventually: an expired claim is free.
+                ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
+                ExpressionAttributeValues={":now": _n(now)},
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is the same to the caller
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable("PutItem", error) from None
+        return True
+
 
 def short_timeouts() -> Any:
     """A botocore ``Config`` that fails a struggling service well inside Cognito's 5 seconds:
@@ -300,6 +328,8 @@ def _to_item(key: str, state: UserState, expires_at: int) -> dict[str, Any]:
     }
     if state.codes:
         item["codes"] = {"L": [{"M": _code_item(code)} for code in state.codes]}
+    if state.sign_up_until:
+        item["sign_up_until"] = _n(state.sign_up_until)
     return item
 
 
@@ -358,4 +388,5 @@ def _from_item(item: dict[str, Any], now: int) -> UserState:
             UsedCode(code_hash=used["M"]["h"]["S"], expires_at=int(used["M"]["x"]["N"]))
             for used in item["used"]["L"]
         ),
+        sign_up_until=int(item["sign_up_until"]["N"]) if "sign_up_until" in item else 0,
     )

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from custom_auth import sign_up
 from custom_auth.challenge_names import ChallengeName
 
 # Define's function lives in custom_auth.define (its handler imports only that); it is
@@ -37,7 +38,7 @@ from custom_auth.events import (
     CreateAuthChallengeEvent,
     VerifyAuthChallengeResponseEvent,
 )
-from custom_auth.limits import AnswerOutcome, after_answer
+from custom_auth.limits import AnswerOutcome, after_answer, after_sign_up
 from custom_auth.methods import (
     METHOD_METADATA_KEY,
     REGISTRY,
@@ -51,6 +52,7 @@ from custom_auth.methods import (
 from custom_auth.methods.base import Judgement, Limits, Methods, SignInMethod
 from custom_auth.observability import Metric, count, logger, state_unavailable, with_response
 from custom_auth.rounds import Round, parse_round, private_parameters
+from custom_auth.sign_up import SIGNED_UP, Address, SignUpError
 from custom_auth.state_store import (
     StateUnavailableError,
     choice_key,
@@ -108,9 +110,10 @@ def create_auth_challenge(
     index = len(earlier)
     now = _now(clock)
     offered = methods.offered(event.user_attributes, user_not_found=event.user_not_found)
-    several = starts_with_choice(methods.names)
+    several = starts_with_choice(methods.names, sign_up=limits.sign_up is not None)
     switched_before = any(described.switched for _, described in earlier)
     switched = False
+    address: Address | None = None
     if not earlier:
         sign_in = secrets.token_urlsafe(16)
         if several:
@@ -125,8 +128,16 @@ def create_auth_challenge(
                 raise UnknownRoundError("challengeMetadata: a choice, with one method enabled")
             if entry.challenge_result is not True:
                 return _select(event, sign_in, index, offered)  # the choice was refused
-            method, option = _chosen(event, limits, methods, sign_in, index - 1, now)
-            challenge = method.start(event, limits, now, option)
+            method, option, address = _chosen(event, limits, methods, sign_in, index - 1, now)
+            challenge = method.start(event, limits, now, option, address)
+        elif last.method == SIGNED_UP:
+            raise UnknownRoundError("challengeMetadata: a round after the sign-up's last")
+        elif entry.challenge_result is True:
+            # Only a sign-up's right code comes before another round (Define asks for no round
+            # after a known user's right answer): the account is made; the client signs in.
+            if not event.user_not_found or limits.sign_up is None:
+                raise UnknownRoundError("challengeMetadata: a round after a right answer")
+            return _signed_up(event, sign_in, index)
         else:
             method = _method(methods, last.method)
             target = None
@@ -134,10 +145,12 @@ def create_auth_challenge(
                 # A wrong answer, or a switch Verify recorded: only the record tells.
                 target = _recorded(event, limits, sign_in, index - 1, now)
             if target is not None:
-                name, option = read_choice_value(target)
+                name, option, recorded_address = read_choice_value(target)
                 method, switched = _method(methods, name), True
-                challenge = method.start(event, limits, now, option)
+                address = _address(limits, method, recorded_address)
+                challenge = method.start(event, limits, now, option, address)
             else:
+                address = _carried_address(event, limits, method, earlier, now)
                 challenge = method.carry(last.body)
     logger.info(
         "challenge created",
@@ -148,12 +161,15 @@ def create_auth_challenge(
     public = {**challenge.public, SIGN_IN_METHOD: method.name}
     if several:
         public[SIGN_IN_METHODS] = _json_list(offered)
+    private = {
+        **challenge.private,
+        **private_parameters(method.name, sign_in, index, offered, may_switch=may_switch),
+    }
+    if address is not None and event.user_not_found:
+        private[sign_up.PRIVATE_KEY] = address.value  # for Verify: whose account to make
     return event.respond(
         public_challenge_parameters=public,
-        private_challenge_parameters={
-            **challenge.private,
-            **private_parameters(method.name, sign_in, index, offered, may_switch=may_switch),
-        },
+        private_challenge_parameters=private,
         challenge_metadata=Round(method.name, switched, sign_in, challenge.body).to_metadata(),
     )
 
@@ -196,14 +212,62 @@ def _chosen(
     sign_in: str,
     index: int,
     now: int,
-) -> tuple[SignInMethod, str]:
+) -> tuple[SignInMethod, str, Address | None]:
     chosen = _recorded(event, limits, sign_in, index, now)
     if chosen is None:
         # Verify answers True for a choice only once it is recorded: it has expired, or the
         # table lost it. Fail closed: no challenge.
         raise UnknownRoundError("the method chosen in the round before is not recorded")
-    name, option = read_choice_value(chosen)
-    return _method(methods, name), option
+    name, option, recorded_address = read_choice_value(chosen)
+    method = _method(methods, name)
+    return method, option, _address(limits, method, recorded_address)
+
+
+def _address(limits: Limits, method: SignInMethod, recorded: str | None) -> Address | None:
+    """The sign-up address Verify recorded with a choice (it checked it then; a record only
+    Verify writes is read again the same way)."""
+    if recorded is None or limits.sign_up is None:
+        return None
+    return method.sign_up_address(recorded)
+
+
+def _carried_address(
+    event: CreateAuthChallengeEvent,
+    limits: Limits,
+    method: SignInMethod,
+    earlier: list[tuple[ChallengeResult, Round]],
+    now: int,
+) -> Address | None:
+    """A later round of an unknown user's method: the address its first round went to, from the
+    record of the choice (or switch) that started the method."""
+    if not event.user_not_found or limits.sign_up is None:
+        return None
+    origin = None
+    for position, (entry, described) in enumerate(earlier):
+        if described.method == SELECT and entry.challenge_result is True:
+            origin = position
+        elif described.switched:
+            origin = position - 1
+    if origin is None:
+        return None
+    recorded = _recorded(event, limits, earlier[origin][1].sign_in, origin, now)
+    return _address(limits, method, read_choice_value(recorded)[2] if recorded else None)
+
+
+def _signed_up(
+    event: CreateAuthChallengeEvent, sign_in: str, index: int
+) -> CreateAuthChallengeEvent:
+    """The round after a sign-up's right code: the account exists; nothing answers this round
+    (Cognito issues no tokens in a sign-in that began for nobody), and the client signs in."""
+    logger.info("sign-up done: the client signs in again", extra={"round": index + 1})
+    count(Metric.CHALLENGES_CREATED)
+    return event.respond(
+        public_challenge_parameters={SIGN_IN_METHOD: SIGNED_UP},
+        private_challenge_parameters=private_parameters(
+            SIGNED_UP, sign_in, index, (), may_switch=False
+        ),
+        challenge_metadata=Round(SIGNED_UP, False, sign_in, "").to_metadata(),
+    )
 
 
 def _select(
@@ -245,6 +309,13 @@ def verify_auth_challenge_response(
     name = private.get("signInMethod")
     offered = tuple(filter(None, private.get("offered", "").split(",")))
     requested = _requested(event, choosing=name == SELECT)
+
+    if name == SIGNED_UP:
+        # Nothing answers the round after a sign-up: the client signs in again.
+        logger.info("answer to the sign-up's last round: the client must sign in again")
+        limits.pacer.imitate(started)
+        count(Metric.ANSWERS_WRONG)
+        return event.respond(answer_correct=False)
 
     if name == SELECT:
         chosen = methods.named(requested) if requested in offered else None
@@ -318,15 +389,33 @@ def _record(
     sign_in, index = private.get("signIn", ""), private.get("round", "")
     if not sign_in or not (index.isascii() and index.isdigit()):
         return False  # not what Create wrote: refused, like a bad choice
+    address = _sign_up_address(event, limits, method)
     try:
         return limits.store.record_choice(
             choice_key(event.user_pool_id, sign_in, int(index)),
-            choice_value(method.name, option),
+            choice_value(method.name, option, address.value if address else None),
             now + CHOICE_TTL_SECONDS,
         )
     except StateUnavailableError as error:
         state_unavailable("the choice is refused", error)
         return False
+
+
+def _sign_up_address(
+    event: VerifyAuthChallengeResponseEvent, limits: Limits, method: SignInMethod
+) -> Address | None:
+    """The address an unknown user signs up with: what the client sent as
+    ``ClientMetadata.signUpAddress``, if sign-up is on, the method can send to it and its
+    domain may sign up. A known user's is ignored. Whatever it is, the answer looks the same:
+    without an address, the method's round sends nothing, as for any unknown user."""
+    if not event.user_not_found or limits.sign_up is None:
+        return None
+    raw = event.client_metadata.get(sign_up.ADDRESS_METADATA_KEY)
+    address = method.sign_up_address(raw) if raw is not None else None
+    if address is None or not limits.sign_up.settings.allows(address):
+        logger.info("no sign-up: " + ("no address" if raw is None else "an address refused"))
+        return None
+    return address
 
 
 def _refused_choice(
@@ -354,13 +443,18 @@ def _judged(
     """Apply the limits to a judged answer: the lockout, single use, the pacer."""
     unguessable = judgement.unguessable or (method is not None and not method.limits.guessable)
     outcome: AnswerOutcome | None = None
-    if event.user_not_found:
+    address = _sign_up_round(event, limits, method)
+    if event.user_not_found and address is None:
         limits.pacer.imitate(started)  # no state for unknown users; as slow as a known one
     else:
+        if address is not None:
+            key = sign_up.sign_up_key(event.user_pool_id, address)
+        else:
+            key = state_key(event.user_pool_id, event.user_name)
         try:
             outcome = update(
                 limits.store,
-                state_key(event.user_pool_id, event.user_name),
+                key,
                 now,
                 lambda state: after_answer(
                     state,
@@ -383,6 +477,8 @@ def _judged(
             limits.pacer.full(started)
 
     right = outcome is not None and outcome.signs_in
+    if right and address is not None and method is not None:
+        right = _make_account(event, limits, method, address, now)
     count(Metric.ANSWERS_RIGHT if right else Metric.ANSWERS_WRONG)
     if outcome in _OUTCOME_METRICS:
         count(_OUTCOME_METRICS[outcome])
@@ -396,6 +492,80 @@ def _judged(
         },
     )
     return event.respond(answer_correct=right)
+
+
+def _sign_up_round(
+    event: VerifyAuthChallengeResponseEvent, limits: Limits, method: SignInMethod | None
+) -> Address | None:
+    """The address of a sign-up round (Create put it in the private parameters); None for
+    any other round."""
+    raw = event.private_challenge_parameters.get(sign_up.PRIVATE_KEY)
+    if not event.user_not_found or limits.sign_up is None or method is None or raw is None:
+        return None
+    return method.sign_up_address(raw)
+
+
+def _make_account(
+    event: VerifyAuthChallengeResponseEvent,
+    limits: Limits,
+    method: SignInMethod,
+    address: Address,
+    now: int,
+) -> bool:
+    """The right code of a sign-up: make the account, once, within the pool's hourly cap, and
+    bind the code to it for its first sign-in. Whether the account was made."""
+    assert limits.sign_up is not None  # noqa: S101 - _sign_up_round checked it
+    settings, pool = limits.sign_up.settings, event.user_pool_id
+    try:
+        if not limits.store.claim(
+            sign_up.claim_key(pool, address), now, now + sign_up.CLAIM_SECONDS
+        ):
+            logger.warning("sign-up refused: another sign-up of the address is under way")
+            count(Metric.SIGN_UPS_REFUSED)
+            return False
+        if not limits.store.count_send(
+            sign_up.sign_ups_key(pool, now),
+            settings.max_per_hour,
+            expires_at=(now // 3600 + 2) * 3600,
+        ):
+            logger.error(
+                "the pool's hourly cap on sign-ups is reached: no account is made",
+                extra={"cap": settings.max_per_hour},
+            )
+            count(Metric.SIGN_UP_CAP_REACHED)
+            return False
+    except StateUnavailableError as error:
+        state_unavailable("no account is made", error)
+        return False
+    try:
+        user_name = limits.sign_up.accounts.create(pool, address, settings.attributes)
+    except SignUpError as error:
+        logger.error("sign-up failed: no account is made", extra={"error": str(error)})
+        count(Metric.SIGN_UPS_FAILED)
+        return False
+    if user_name is None:
+        # Made since this sign-in began (by an administrator, or another sign-up): never
+        # signed into by proving the address here.
+        logger.warning("sign-up refused: the address has an account already")
+        count(Metric.SIGN_UPS_REFUSED)
+        return False
+    record = method.rebind(event, user_name, address)
+    ttl = limits.settings.code_ttl_seconds
+    if record is not None:
+        try:
+            update(
+                limits.store,
+                state_key(pool, user_name),
+                now,
+                lambda state: (after_sign_up(state, record, now, ttl), None),
+                code_ttl_seconds=ttl,
+            )
+        except StateUnavailableError as error:
+            # The account stands; its first sign-in sends a new code.
+            state_unavailable("the new account's first sign-in sends a new code", error)
+    count(Metric.ACCOUNTS_SIGNED_UP)
+    logger.info("account signed up", extra={"method": method.name})
+    return True
 
 
 _OUTCOME_METRICS = {

@@ -40,21 +40,26 @@ SIGN_IN_METHODS = "SIGN_IN_METHODS"
 METHOD_METADATA_KEY = "signInMethod"
 
 
-def starts_with_choice(names: tuple[str, ...]) -> bool:
-    """Whether a sign-in with these methods enabled starts with a choice (``SELECT``)."""
-    return len(names) > 1 or not CHOSEN_FIRST.isdisjoint(names)
+def starts_with_choice(names: tuple[str, ...], *, sign_up: bool = False) -> bool:
+    """Whether a sign-in with these methods enabled starts with a choice (``SELECT``). With
+    sign-up on, every one does: the choice's answer carries the address typed
+    (:mod:`custom_auth.sign_up`)."""
+    return sign_up or len(names) > 1 or not CHOSEN_FIRST.isdisjoint(names)
 
 
-def choice_value(method: str, option: str) -> str:
-    """What Verify records for a choice or switch: the method, and the method's option for
-    its first round (``MAGIC_LINK:redeem``), if any."""
-    return f"{method}:{option}" if option else method
+def choice_value(method: str, option: str, address: str | None = None) -> str:
+    """What Verify records for a choice or switch: the method, the method's option for its
+    first round (``MAGIC_LINK:redeem``), if any, and the address an unknown user signs up
+    with, if any (after a line break, which neither a method's option nor an address holds)."""
+    value = f"{method}:{option}" if option else method
+    return f"{value}\n{address}" if address else value
 
 
-def read_choice_value(value: str) -> tuple[str, str]:
-    """:func:`choice_value`'s (method, option)."""
-    method, _, option = value.partition(":")
-    return method, option
+def read_choice_value(value: str) -> tuple[str, str, str | None]:
+    """:func:`choice_value`'s (method, option, address)."""
+    chosen, _, address = value.partition("\n")
+    method, _, option = chosen.partition(":")
+    return method, option, address or None
 
 
 def build(names: tuple[str, ...], env: Mapping[str, str]) -> "Methods":

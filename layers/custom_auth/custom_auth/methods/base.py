@@ -24,18 +24,22 @@ from custom_auth.verdict import Verdict
 
 if TYPE_CHECKING:
     from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
+    from custom_auth.otp import CodeRecord
     from custom_auth.pacing import Pacer
     from custom_auth.settings import LimitSettings
+    from custom_auth.sign_up import Address, SignUp
     from custom_auth.state_store import StateStore
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What holds a user to the limits across sign-ins: the rules, their store, the pacer."""
+    """What holds a user to the limits across sign-ins: the rules, their store, the pacer; and
+    sign-up, when it is on (None: off)."""
 
     settings: "LimitSettings"
     store: "StateStore"
     pacer: "Pacer"
+    sign_up: "SignUp | None" = None
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,31 @@ class SignInMethod(Protocol):
         ...
 
     def start(
-        self, event: "CreateAuthChallengeEvent", limits: Limits, now: int, option: str = ""
+        self,
+        event: "CreateAuthChallengeEvent",
+        limits: Limits,
+        now: int,
+        option: str = "",
+        sign_up: "Address | None" = None,
     ) -> Challenge:
         """The method's first round in this sign-in: send what it sends (within the limits),
-        and what Create answers. An unknown user gets the same shape and nothing sent.
-        ``option`` is what :meth:`option` returned when the method was chosen."""
+        and what Create answers. An unknown user gets the same shape and nothing sent, unless
+        they are signing up (``sign_up``, the address they typed, which :meth:`sign_up_address`
+        accepted): then the code goes there. ``option`` is what :meth:`option` returned when
+        the method was chosen."""
+        ...
+
+    def sign_up_address(self, raw: str) -> "Address | None":
+        """``raw`` (what an unknown user typed) as an address this method can send a sign-up
+        code to; None if it is not one."""
+        ...
+
+    def rebind(
+        self, event: "VerifyAuthChallengeResponseEvent", user_name: str, address: "Address"
+    ) -> "CodeRecord | None":
+        """The record of the secret ``event`` just proved at sign-up, for the account
+        ``user_name`` made for it, so that the account's first sign-in takes the same answer;
+        None if it cannot be."""
         ...
 
     def carry(self, body: str) -> Challenge:

@@ -34,6 +34,7 @@ from custom_auth.otp import (
     read_private_parameters,
 )
 from custom_auth.settings import CodeSettings
+from custom_auth.sign_up import Address, sign_up_key
 from custom_auth.state_store import (
     StateConflictError,
     StateStore,
@@ -77,11 +78,25 @@ class CodeMethod:
         return ""
 
     def start(
-        self, event: CreateAuthChallengeEvent, limits: Limits, now: int, option: str = ""
+        self,
+        event: CreateAuthChallengeEvent,
+        limits: Limits,
+        now: int,
+        option: str = "",
+        sign_up: Address | None = None,
     ) -> Challenge:
         """Send a code if the limits allow, else reuse or withhold (see the module)."""
-        record, log = self._first_round(event, limits, now, option)
+        record, log = self._first_round(event, limits, now, option, sign_up)
         return _challenge(record, log)
+
+    def sign_up_address(self, raw: str) -> Address | None:
+        """``raw`` as an address this method can send a sign-up code to; None if not one."""
+        from custom_auth.sign_up import parse_address
+
+        address = parse_address(raw, self.delivery.attribute)
+        if address is None or self.delivery.refusal(address.as_attributes()) is not None:
+            return None
+        return address
 
     def carry(self, body: str) -> Challenge:
         """The code already sent stands."""
@@ -116,6 +131,38 @@ class CodeMethod:
             secret_id=code_hash,
             expires_at=issued_at + self.codes.code_ttl_seconds + CLOCK_SKEW_SECONDS,
             unguessable=spec.bits >= LOCKOUT_CODE_BITS,
+        )
+
+    def rebind(
+        self, event: VerifyAuthChallengeResponseEvent, user_name: str, address: Address
+    ) -> CodeRecord | None:
+        """The record of the code just proven (``event``'s right answer), bound to the account
+        ``user_name`` that a sign-up made for it, so that its first sign-in takes the same code;
+        None if the answer is not a code this record can hold."""
+        from custom_auth.otp import normalize_answer
+
+        try:
+            private = read_private_parameters(event.private_challenge_parameters)
+        except InvalidCodeRecordError:
+            return None
+        spec = private.spec or self.spec
+        code = normalize_answer(event.challenge_answer, spec)
+        key = self.key.for_code(private.key_version, private.issued_at)
+        if code is None or key is None:
+            return None
+        return CodeRecord(
+            code_hash=hash_code(
+                key,
+                code,
+                user_pool_id=event.user_pool_id,
+                user_name=user_name,
+                issued_at=private.issued_at,
+            ),
+            issued_at=private.issued_at,
+            channel=self.delivery.channel,
+            destination=self.delivery.mask(address.value),
+            spec=spec,
+            key_version=private.key_version,
         )
 
     # --- the first round ------------------------------------------------------------------
@@ -169,14 +216,25 @@ class CodeMethod:
         )
 
     def _first_round(
-        self, event: CreateAuthChallengeEvent, limits: Limits, now: int, option: str = ""
+        self,
+        event: CreateAuthChallengeEvent,
+        limits: Limits,
+        now: int,
+        option: str = "",
+        sign_up: Address | None = None,
     ) -> tuple[CodeRecord, dict[str, Any]]:
         delivery, spec, ttl = self.delivery, self.spec, self.codes.code_ttl_seconds
         key = self.key.current()
         channel = str(delivery.channel)
         started = limits.pacer.start()
-        attributes = event.user_attributes
-        refusal = "unknown user" if event.user_not_found else delivery.refusal(attributes)
+        # An unknown user signing up is sent to the address they proved they typed; its own
+        # state item holds it to the same limits as a user.
+        signing_up = event.user_not_found and sign_up is not None
+        attributes = sign_up.as_attributes() if signing_up and sign_up else event.user_attributes
+        if event.user_not_found and not signing_up:
+            refusal: str | None = "unknown user"
+        else:
+            refusal = delivery.refusal(attributes)
         if refusal is not None:
             if not event.user_not_found:
                 logger.error(
@@ -188,9 +246,12 @@ class CodeMethod:
             limits.pacer.imitate(started)
             return self._unmatchable("", now, key), {"plan": "withhold", "why": refusal}
 
-        destination = event.user_attributes[delivery.attribute]
+        destination = attributes[delivery.attribute]
         masked = delivery.mask(destination)
-        user = state_key(event.user_pool_id, event.user_name)
+        if signing_up and sign_up is not None:
+            user = sign_up_key(event.user_pool_id, sign_up)
+        else:
+            user = state_key(event.user_pool_id, event.user_name)
         # The code to send, if any, its record and the method's extra secret: never logged, and
         # neither the code nor the secret is ever stored.
         outbound: list[tuple[str, CodeRecord, bytes | None]] = []

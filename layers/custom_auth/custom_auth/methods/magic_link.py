@@ -51,6 +51,7 @@ from custom_auth.methods.code import CodeMethod, shared_key
 from custom_auth.observability import Metric, count, logger
 from custom_auth.otp import CLOCK_SKEW_SECONDS, CodeRecord
 from custom_auth.settings import Channel, CodeSettings, DeliverySettings, MagicLinkSettings
+from custom_auth.sign_up import Address
 from custom_auth.verdict import Verdict
 
 NAME = METHOD
@@ -101,14 +102,20 @@ class MagicLinkMethod(CodeMethod):
     # --- Create -----------------------------------------------------------------------------
 
     def start(
-        self, event: CreateAuthChallengeEvent, limits: Limits, now: int, option: str = ""
+        self,
+        event: CreateAuthChallengeEvent,
+        limits: Limits,
+        now: int,
+        option: str = "",
+        sign_up: Address | None = None,
     ) -> Challenge:
-        """Send the email (``option`` names the page), or, to redeem, send nothing."""
+        """Send the email (``option`` names the page), or, to redeem, send nothing. A sign-up
+        email holds the code only: there is no account yet for a link to name."""
         if option == REDEEM:
             record = self._unmatchable("", now, self.key.current())
             return _challenge(record, REDEEM, {"plan": "redeem", "why": "the client has a link"})
         self._redirect_uri(option)  # a record Verify did not write fails before any send
-        record, log = self._first_round(event, limits, now, option)
+        record, log = self._first_round(event, limits, now, option, sign_up)
         return _challenge(record, _SEND, log)
 
     def carry(self, body: str) -> Challenge:
@@ -128,8 +135,11 @@ class MagicLinkMethod(CodeMethod):
         record: CodeRecord,
         extra: bytes | None,
         option: str,
-    ) -> str:
-        """The link's page URL: claims for this user, MAC'd by KMS with the current key."""
+    ) -> str | None:
+        """The link's page URL: claims for this user, MAC'd by KMS with the current key; none
+        for a sign-up (no account, no ``sub``)."""
+        if event.user_not_found:
+            return None
         if extra is None:
             raise InvalidEventError("a magic link round without a link")
         claims = LinkClaims(
