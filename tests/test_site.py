@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from custom_auth_local.serve import ServeError, code_lifetime, web_folder
+from custom_auth_local.serve import ServeError, code_lifetime, sign_up_allowed, web_folder
 from custom_auth_local.site import LocalSite, outbox_page, page_config
 from custom_auth_local.standins import Outbox, OutboxMessage
 from tests.triggers import ROOT
@@ -202,6 +202,28 @@ def test_code_lifetime_is_the_functions_setting() -> None:
     assert code_lifetime([{}]) is None  # the page's default (300) then applies
     with pytest.raises(ServeError, match=r"disagree on CODE_TTL_SECONDS: 120, 300$"):
         code_lifetime([{"CODE_TTL_SECONDS": "300"}, {"CODE_TTL_SECONDS": "120"}])
+
+
+def test_sign_up_is_the_functions_setting(tmp_path: Path) -> None:
+    """The page's signUp is the functions' SIGN_UP (the template's PasswordlessSignUp)."""
+    assert sign_up_allowed([{"SIGN_UP": "true"}, {}, {"SIGN_UP": "true"}]) is True
+    assert sign_up_allowed([{"SIGN_UP": "false"}]) is False
+    assert sign_up_allowed([{}]) is None  # left out: the page's default (false)
+    with pytest.raises(ServeError, match=r"disagree on SIGN_UP: false, true$"):
+        sign_up_allowed([{"SIGN_UP": "true"}, {"SIGN_UP": "false"}])
+    with pytest.raises(ServeError, match=r"SIGN_UP must be true or false, not 'yes'$"):
+        sign_up_allowed([{"SIGN_UP": "yes"}])
+    for allowed in (True, False):
+        config = page_config(
+            region="us-east-1",
+            client_id="c",
+            endpoint_url="http://127.0.0.1:4566",
+            code_lifetime_seconds=300,
+            sign_up=allowed,
+        )
+        site = Client(LocalSite(api=api, web=ROOT / "web", config=config, outbox=Outbox(tmp_path)))
+        assert site.get("/signin/config.json").get_json()["signUp"] is allowed
+    assert "signUp" not in CONFIG  # no SIGN_UP: no key
 
 
 def test_the_page_folder(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_a_missing_key_and_a_misspelt_one(
     config = json.dumps({"region": "eu-west-1", "clientId": "1example23456789"})
     assert problems(driver, request, config) == [
         'config.json has a key this page does not know: "clientId" (it knows region, '
-        "userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, authFlow).",
+        "userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, authFlow, signUp).",
         "config.json is missing userPoolClientId: the app client's id (the template's "
         "UserPoolClientId output).",
     ]
@@ -85,6 +85,7 @@ def test_values_that_break_the_rules(driver: WebDriver, request: pytest.FixtureR
             "endpoint": "http://cognito.example.com/",
             "codeLifetimeSeconds": 5,
             "outboxUrl": "https://elsewhere.example.com/",
+            "signUp": "true",
         }
     )
     assert problems(driver, request, config) == [
@@ -93,6 +94,8 @@ def test_values_that_break_the_rules(driver: WebDriver, request: pytest.FixtureR
         "page's own server).",
         "config.json's codeLifetimeSeconds must be a whole number of seconds from 30 to 600.",
         "config.json's outboxUrl must be a path on this site, such as /outbox/.",
+        "config.json's signUp must be true or false, not in quotes (the template's "
+        "PasswordlessSignUp).",
     ]
 
 

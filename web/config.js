@@ -16,6 +16,7 @@ const KEYS = {
   codeLifetimeSeconds: "optional: how long a code is accepted (the template's CodeTtlSeconds; default 300)",
   outboxUrl: "optional, local pool only: where its outbox page is",
   authFlow: "optional: the template's AuthFlow (this page signs in with otp only)",
+  signUp: "optional: whether a new address gets an account once its code is typed (the template's PasswordlessSignUp; default false)",
 };
 const RULES = {
   region: "must be an AWS Region, such as eu-west-1",
@@ -98,8 +99,16 @@ export function checkConfig(raw) {
         : "config.json's authFlow must be otp (the template's AuthFlow).",
     );
   }
+  let signUp = false;
+  if ("signUp" in raw) {
+    if (typeof raw.signUp !== "boolean") {
+      problems.push("config.json's signUp must be true or false, not in quotes (the template's PasswordlessSignUp).");
+    } else {
+      signUp = raw.signUp;
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
-  return { region: raw.region, clientId: raw.userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl };
+  return { region: raw.region, clientId: raw.userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, signUp };
 }
 
 /** Fetch and check config.json (beside the page). */

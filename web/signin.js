@@ -27,12 +27,20 @@ const METHODS = {
   MAGIC_LINK: { choice: "Email me a sign-in link", sent: "by email", instead: "Email me a sign-in link instead", channel: "email" },
 };
 const SELECT = "SELECT";
+// A new address's right code made its account (config.signUp): that sign-in can go no further.
+const SIGNED_UP = "SIGNED_UP";
 const STEPS = ["config-step", "username-step", "method-step", "code-step", "link-step", "link-done-step", "signed-in-step"];
 const UNEXPECTED = "The sign-in service gave an answer this page does not understand. Start again, or try later.";
 const BAD_LINK = "This sign-in link cannot be used: it may have expired or been used already. Start again to get a new one.";
 const LINK_REFUSED_HERE = "The sign-in link you opened cannot be used: it may have expired or been used already. Type the code from the same email, or start again.";
 const LINK_UNCHECKED = "We could not check your sign-in link just now. Please try again in a few minutes.";
 const OTHER_TAB_SILENT = "Another tab of this browser took this sign-in link but did not say how its sign-in went. Look there, or start again.";
+const READY_NOT_SIGNED_IN = "Your account is ready, but we could not sign you in to it just now. Continue to sign in.";
+
+// What an address must look like where a new one may sign up (config.signUp): an email address,
+// or a phone number in E.164 form for a pool whose users sign in with one.
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+const PHONE_SHAPE = /^\+\d{8,15}$/;
 
 // Where a sign-in link carries its secret: the URL's fragment (#magic-link=ml1.<claims>.<mac>),
 // which browsers never send to a server.
@@ -49,7 +57,7 @@ const $ = (id) => document.getElementById(id);
 
 let config = null;
 let cognito = null;
-let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose, lastChoice}
+let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose, lastChoice, code, signedUp}
 let tokens = null; // once signed in: {access, refresh}
 let calling = false; // a call to Cognito is under way: every form and button waits
 let held = null; // the sign-in link this tab was opened with: {link, user, shown, client, expiresAt}
@@ -244,6 +252,7 @@ async function advance(response) {
   const parameters = parametersOf(response);
   const method = parameters.SIGN_IN_METHOD;
   if (typeof method !== "string" || !method) throw new UnexpectedAnswer();
+  if (method === SIGNED_UP) return signUpDone();
   signIn.session = response.Session;
   signIn.username = parameters.USERNAME || signIn.username;
   if (method === SELECT) {
@@ -320,12 +329,26 @@ function askForCode() {
   show("code-step", "code");
 }
 
+function fresh(typed, username = typed) {
+  return { typed, username, session: null, offered: [], method: null, switched: false, since: 0, chose: false, lastChoice: null, code: null, signedUp: false };
+}
+
 function start(typed) {
   held = null;
-  signIn = { typed, username: typed, session: null, offered: [], method: null, switched: false, since: 0, chose: false, lastChoice: null };
+  signIn = fresh(typed);
   alertText("");
   status("");
   return act("start", () => cognito.initiateAuth(config.clientId, typed));
+}
+
+// Why the page will not send `typed` where new addresses may sign up (null: it will). Said the
+// same for every address: the page cannot know which have an account.
+function addressProblem(typed) {
+  if (!config.signUp) return null;
+  if (typed.startsWith("+")) {
+    return PHONE_SHAPE.test(typed) ? null : "Phone number: enter it with its country code, like +12065550100.";
+  }
+  return EMAIL_SHAPE.test(typed) ? null : "Email address: enter an address like name@example.com.";
 }
 
 function respond(answer, metadata) {
@@ -338,6 +361,9 @@ function chosen(method) {
   signIn.lastChoice = method;
   const metadata = { signInMethod: method };
   if (method === MAGIC_LINK) metadata.redirectUri = location.origin + location.pathname;
+  // Always, where new addresses may sign up: the page cannot know whether this one has an
+  // account, and must not behave as if it did.
+  if (config.signUp) metadata.signUpAddress = signIn.typed;
   return metadata;
 }
 
@@ -364,6 +390,7 @@ function answer(code) {
   alertText("");
   const elapsed = (Date.now() - signIn.since) / 1000;
   const method = signIn.method;
+  signIn.code = code; // in memory, in case it makes an account: the sign-in after it needs it
   return act("code", respond(code, null), (response) => {
     const parameters = response.ChallengeParameters || {};
     if (response.AuthenticationResult || parameters.SIGN_IN_METHOD !== method) return;
@@ -377,6 +404,34 @@ function answer(code) {
     );
     $("code").focus();
   });
+}
+
+// A new address's code was right: its account is made, and that sign-in ends there. The page
+// signs in to the account at once, asking nothing: the same method again (nothing is sent), and
+// the same code, which stands.
+async function signUpDone() {
+  if (!signIn.code || signIn.signedUp) throw new UnexpectedAnswer();
+  const { typed, method, code } = signIn;
+  signIn = { ...fresh(typed), method, chose: true, signedUp: true };
+  status("Your account is ready. Signing you in…");
+  try {
+    const choice = roundOf(await cognito.initiateAuth(config.clientId, typed), UnexpectedAnswer);
+    if (choice.SIGN_IN_METHOD !== SELECT || !(offeredIn(choice) || []).includes(method)) throw new UnexpectedAnswer();
+    const round = roundOf(await cognito.respond(config.clientId, signIn.session, signIn.username, method, chosen(method)), UnexpectedAnswer);
+    if (round.SIGN_IN_METHOD !== method) throw new UnexpectedAnswer();
+    const done = await cognito.respond(config.clientId, signIn.session, signIn.username, code, null);
+    if (!done.AuthenticationResult) throw new UnexpectedAnswer();
+    status("");
+    await signedIn(done.AuthenticationResult, true);
+  } catch {
+    // The account stands: an ordinary sign-in (Continue) gets into it.
+    signIn = null;
+    tokens = null;
+    status("");
+    alertText(READY_NOT_SIGNED_IN);
+    $("username").value = typed;
+    show("username-step", "username");
+  }
 }
 
 // --- sign-in links: the page opened from one ---------------------------------------------
@@ -462,9 +517,10 @@ async function useLink() {
   }
 }
 
-// A round of the link's own sign-in: its parameters, the session kept.
-function roundOf(response) {
-  if (response.ChallengeName !== "CUSTOM_CHALLENGE") throw new BadLink();
+// A round of a sign-in the page makes by itself (with a link, or after a sign-up): its
+// parameters, the session kept.
+function roundOf(response, Refused = BadLink) {
+  if (response.ChallengeName !== "CUSTOM_CHALLENGE") throw new Refused();
   const parameters = parametersOf(response);
   signIn.session = response.Session;
   signIn.username = parameters.USERNAME || signIn.username;
@@ -475,7 +531,7 @@ function roundOf(response) {
 // which sends nothing, then the link. Whatever the service refuses is a bad link, in one
 // sentence; trouble that says nothing about the link leaves its button, to try again.
 async function redeem(link) {
-  signIn = { typed: "", username: link.user, session: null, offered: [], method: null, switched: false, since: 0, chose: true, lastChoice: null };
+  signIn = { ...fresh("", link.user), chose: true };
   try {
     const choice = roundOf(await cognito.initiateAuth(config.clientId, link.user));
     if (choice.SIGN_IN_METHOD !== SELECT || !(offeredIn(choice) || []).includes(MAGIC_LINK)) throw new BadLink();
@@ -626,12 +682,13 @@ async function answerWithLink(link) {
 
 // --- signed in -----------------------------------------------------------------------------
 
-async function signedIn(result) {
+async function signedIn(result, signedUp = false) {
   if (!result.AccessToken || !result.RefreshToken) throw new UnexpectedAnswer();
   tokens = { access: result.AccessToken, refresh: result.RefreshToken };
   const typed = signIn ? signIn.typed : "";
   signIn = null;
   alertText("");
+  $("account-ready").hidden = !signedUp;
   $("attributes").replaceChildren();
   $("who").textContent = "";
   show("signed-in-step", "signed-in-title");
@@ -707,7 +764,12 @@ function wire() {
       $("username").focus();
       return;
     }
-    fieldError("username-error", "");
+    const problem = addressProblem(typed);
+    fieldError("username-error", problem);
+    if (problem) {
+      $("username").focus();
+      return;
+    }
     start(typed);
   });
   $("method-step").addEventListener("submit", (event) => {
@@ -802,6 +864,9 @@ async function main() {
   }
   cognito = new Cognito(config.endpoint);
   if (config.outboxUrl) $("outbox-link").href = config.outboxUrl;
+  $("sign-up-note").hidden = !config.signUp;
+  // Where new addresses may sign up, a username of one's own is not one of them.
+  if (config.signUp) $("username-label").textContent = "Email address or phone number";
   wire();
   if (held) showLink();
   else show("username-step", "username");

@@ -90,6 +90,16 @@ def code_lifetime(environments: Iterable[Mapping[str, str]]) -> int | None:
     return int(value) if value is not None else None
 
 
+def sign_up_allowed(environments: Iterable[Mapping[str, str]]) -> bool | None:
+    """``SIGN_UP`` of the functions (the page's ``signUp``): None if none has it."""
+    value = one_value(environments, "SIGN_UP")
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise ServeError(f"the functions' SIGN_UP must be true or false, not {value!r}")
+    return value == "true"
+
+
 def web_folder(template: Path, web: Path | None) -> Path | None:
     """The sign-in page's folder: ``web`` if given (it must exist), else ``web/`` beside the
     template if there is one."""
@@ -154,6 +164,7 @@ def served(
                 endpoint_url=None if bound_everywhere else endpoint_url,
                 code_lifetime_seconds=code_lifetime(environments),
                 auth_flow=one_value(environments, "AUTH_FLOW"),
+                sign_up=sign_up_allowed(environments),
             ),
             outbox=stack.outbox,
             hosts=None

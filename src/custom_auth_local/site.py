@@ -57,9 +57,11 @@ def page_config(
     endpoint_url: str | None,
     code_lifetime_seconds: int | None,
     auth_flow: str | None = None,
+    sign_up: bool | None = None,
 ) -> dict[str, object]:
     """The page's config.json for a pool served at ``endpoint_url`` (None: wherever the page
-    was fetched from, for a server bound to every interface)."""
+    was fetched from, for a server bound to every interface); ``sign_up``: whether a new address
+    gets an account (the functions' ``SIGN_UP``; None leaves the page's default, false)."""
     config: dict[str, object] = {"region": region, "userPoolClientId": client_id}
     if endpoint_url is not None:
         config["endpoint"] = endpoint_url.rstrip("/") + "/"
@@ -68,6 +70,8 @@ def page_config(
         config["codeLifetimeSeconds"] = code_lifetime_seconds
     if auth_flow is not None:
         config["authFlow"] = auth_flow
+    if sign_up is not None:
+        config["signUp"] = sign_up
     return config
 
 
