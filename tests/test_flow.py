@@ -85,7 +85,12 @@ Expected = tuple[Outcome, str | None]
 
 
 def specification(
-    flow: AuthFlow, methods: tuple[str, ...], max_attempts: int
+    flow: AuthFlow,
+    methods: tuple[str, ...],
+    max_attempts: int,
+    *,
+    sign_up: bool = False,
+    user_not_found: bool = False,
 ) -> dict[tuple[Symbol, ...], Expected]:
     """Written out: the only sessions that go on or end in tokens. Every other one fails.
 
@@ -94,13 +99,18 @@ def specification(
     right answer; a failed round of a method may be followed, once, by the first round of
     another method marked switched (that failed round was the switch and stops counting).
     Define asks for a round only while fewer than max_attempts rounds have failed.
+
+    With sign-up on, every sign-in starts with a choice; an unknown user's right answer (a
+    sign-up's code, the account now made) is followed by one more round, SIGNED_UP, and every
+    session after that round fails: tokens come from the next sign-in.
     """
     spec: dict[tuple[Symbol, ...], Expected] = {}
     prefix: tuple[Symbol, ...] = ()
     if flow is AuthFlow.PASSWORD_OTP:
         spec[((SRP_A, True, None, False),)] = (Outcome.PRESENT_CHALLENGE, VERIFIER)
         prefix = ((SRP_A, True, None, False), (VERIFIER, True, None, False))
-    several = len(methods) > 1 or methods == LINK_ONLY  # MAGIC_LINK starts with a choice
+    # MAGIC_LINK starts with a choice, and so does every sign-in with sign-up on.
+    several = len(methods) > 1 or methods == LINK_ONLY or sign_up
 
     def presented(session: tuple[Symbol, ...]) -> bool:
         if len(session) > MAX_LENGTH:
@@ -109,7 +119,9 @@ def specification(
         return True
 
     def signed_in(session: tuple[Symbol, ...]) -> None:
-        if len(session) <= MAX_LENGTH:
+        if sign_up and user_not_found:
+            presented(session)  # the SIGNED_UP round; whatever follows it fails
+        elif len(session) <= MAX_LENGTH:
             spec[session] = (Outcome.ISSUE_TOKENS, None)
 
     def choosing(session: tuple[Symbol, ...], failed: int) -> None:
@@ -156,22 +168,27 @@ def stop_tracing() -> None:
 
 
 def sessions_not_failed(
-    job: tuple[AuthFlow, tuple[str, ...], int, bool],
+    job: tuple[AuthFlow, tuple[str, ...], int, bool]
+    | tuple[AuthFlow, tuple[str, ...], int, bool, bool, int],
 ) -> tuple[int, dict[Any, Any]]:
-    """Run decide on every session of up to MAX_LENGTH entries whose first entry is
-    SYMBOLS[first] (-1: the empty session); return how many, and the ones not failed."""
-    flow, methods, first, user_not_found = job
-    policy = FlowSettings(auth_flow=flow, max_attempts=3, methods=methods)
+    """Run decide on every session of up to MAX_LENGTH entries (or the job's length) whose
+    first entry is SYMBOLS[first] (-1: the empty session); return how many, and the ones not
+    failed. A job that names sign-up runs with it on, over the alphabet with SIGNED_UP's
+    rounds."""
+    flow, methods, first, user_not_found = job[:4]
+    sign_up = len(job) > 4 and bool(job[4])
+    length = int(job[5]) if len(job) > 5 else MAX_LENGTH
+    policy = FlowSettings(auth_flow=flow, max_attempts=3, methods=methods, sign_up=sign_up)
     fail = Outcome.FAIL_AUTHENTICATION
-    alphabet = alphabet_for(methods)
+    alphabet = (*alphabet_for(methods), *SIGNED_UP_SYMBOLS) if sign_up else alphabet_for(methods)
     symbols = tuple(to_entry(symbol) for symbol in alphabet)
-    indexes = range(len(SYMBOLS))
+    indexes = range(len(symbols))
     if first < 0:
         sessions: Iterable[tuple[int, ...]] = [()]
     else:
         # product() builds each whole session in C, its first entry fixed.
         sessions = itertools.chain.from_iterable(
-            itertools.product((first,), *[indexes] * n) for n in range(MAX_LENGTH)
+            itertools.product((first,), *[indexes] * n) for n in range(length)
         )
     checked, not_failed = 0, {}
     for candidate in sessions:
@@ -182,6 +199,12 @@ def sessions_not_failed(
             not_failed[steps] = (decision.outcome, decision.challenge_name)
     return checked, not_failed
 
+
+#: The round after a sign-up's right code, answered either way.
+SIGNED_UP_SYMBOLS: tuple[Symbol, ...] = (
+    (CUSTOM, True, "SIGNED_UP", False),
+    (CUSTOM, False, "SIGNED_UP", False),
+)
 
 POLICIES = [
     *((flow, methods) for flow in AuthFlow for methods in (ONE, BOTH)),
@@ -241,6 +264,47 @@ def test_an_unknown_user_goes_as_far_and_never_gets_tokens(
         for steps, (outcome, _) in spec.items()
         if outcome is Outcome.PRESENT_CHALLENGE and len(steps) < 6
     }
+
+
+SIGN_UP_CASES = [
+    pytest.param(methods, user_not_found, length, marks=[pytest.mark.long] if length > 4 else [])
+    for methods in (ONE, BOTH)
+    for user_not_found in (False, True)
+    for length in (4, 6)
+]
+
+
+@pytest.mark.parametrize(("methods", "user_not_found", "length"), SIGN_UP_CASES)
+def test_with_sign_up_every_session_and_an_unknown_users_right_code_ends_in_one_more_round(
+    methods: tuple[str, ...], user_not_found: bool, length: int
+) -> None:
+    """18 symbols (SIGNED_UP's two rounds added), every session up to ``length`` (4: 111,151
+    sessions; 6 in ``make long``: 36 million). Sign-up on: a known user signs in as with a
+    choice first, and a SIGNED_UP round anywhere fails; an unknown user's right code is
+    followed by the SIGNED_UP round, after which everything fails. No unknown user ever gets
+    tokens."""
+    jobs = [
+        (AuthFlow.OTP, methods, first, user_not_found, True, length)
+        for first in range(-1, len(SYMBOLS) + len(SIGNED_UP_SYMBOLS))
+    ]
+    if length > 4:
+        with ProcessPoolExecutor(max_workers=2, initializer=stop_tracing) as pool:
+            results = list(pool.map(sessions_not_failed, jobs))
+    else:
+        with coverage_paused():
+            results = [sessions_not_failed(job) for job in jobs]
+    not_failed = {steps: got for _, found in results for steps, got in found.items()}
+    assert sum(count for count, _ in results) == sum(18**n for n in range(length + 1))
+    expected = {
+        steps: got
+        for steps, got in specification(
+            AuthFlow.OTP, methods, 3, sign_up=True, user_not_found=user_not_found
+        ).items()
+        if len(steps) <= length
+    }
+    assert not_failed == expected
+    outcomes = {outcome for outcome, _ in expected.values()}
+    assert (Outcome.ISSUE_TOKENS in outcomes) is not user_not_found
 
 
 # --- case by case ---------------------------------------------------------------------------
