@@ -201,7 +201,7 @@ def test_the_proven_code_signs_the_new_account_in_once(stack: LocalStack) -> Non
 
 def test_an_existing_address_and_a_new_one_look_the_same_until_the_code(stack: LocalStack) -> None:
     def up_to_the_code(address: str) -> list[Any]:
-        seen = []
+        seen: list[Any] = []
         choice = initiate(stack, address)
         seen.append(shown(choice))
         metadata = {"signInMethod": "EMAIL_OTP", "signUpAddress": address}
