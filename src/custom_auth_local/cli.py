@@ -5,6 +5,7 @@
     custom-auth sign-in --username U [--endpoint-url URL | --stack-file F] [--password]
                         [--method METHOD] [--answer CODE_OR_LINK] [--redirect-uri URI]
     custom-auth sign-in --redeem LINK_OR_URL [--endpoint-url URL | --stack-file F]
+    custom-auth sign-in --sign-up --username EMAIL_OR_PHONE [...]
     custom-auth outbox [--last] [--json]
     custom-auth invoke LOGICAL_ID --event FILE [--env-vars FILE] [--parameter-overrides K=V ...]
     custom-auth generate-event define|create|verify [--scenario NAME] [--list]
@@ -38,6 +39,7 @@ from custom_auth.errors import CustomAuthError
 from custom_auth.magic_link import METHOD as MAGIC_LINK
 from custom_auth.methods import REGISTRY
 from custom_auth.model import ChallengeParameters
+from custom_auth.sign_up import parse_address
 from custom_auth_local import sample_events, signin
 from custom_auth_local.auth_flows import settings_that_skip_the_triggers
 from custom_auth_local.demo import QUIET_TRIGGERS, run_demo
@@ -328,6 +330,14 @@ def sign_in_command(args: argparse.Namespace) -> int:
         username = username or signin.link_user(link)
     if not username:
         raise UsageError("--username is required (or --redeem with a sign-in link)")
+    if args.sign_up:
+        if redeem or args.password:
+            raise UsageError("--sign-up: cannot go with --redeem or --password")
+        if not (parse_address(username, "email") or parse_address(username, "phone_number")):
+            raise UsageError(
+                "--username: with --sign-up, must be an email address (name@example.com) or a "
+                f"phone number with its country code (+12065550100); got {username!r}"
+            )
     outbox = Path(stack["outbox"]) if isinstance(stack.get("outbox"), str) else None
 
     def ask_code(parameters: ChallengeParameters) -> str:
@@ -347,6 +357,10 @@ def sign_in_command(args: argparse.Namespace) -> int:
             switched.append(answer)  # a sign-in switches once
         return answer
 
+    def on_step(step: str, response: Any) -> None:
+        if step == "signed up":
+            print(f"Your account is ready: {username} is proven. Signing you in to it…")
+
     client = signin.Client(cognito, client_id, secret, pool_id)
     try:
         done = signin.sign_in(
@@ -357,6 +371,8 @@ def sign_in_command(args: argparse.Namespace) -> int:
             method=MAGIC_LINK if redeem else args.method,
             redeem=redeem,
             redirect_uri=args.redirect_uri,
+            sign_up=args.sign_up,
+            on_step=on_step,
         )
     except signin.SignInError as error:
         print(f"{PROG}: sign-in failed: {error}", file=sys.stderr)
@@ -487,6 +503,12 @@ def parser() -> argparse.ArgumentParser:
         "--redirect-uri", help="MAGIC_LINK: the listed page the link should point to"
     )
     _method_argument(login, "the method to choose (default: the first offered)")
+    login.add_argument(
+        "--sign-up",
+        action="store_true",
+        help="a new email address or phone number gets an account with its code (the pool's "
+        "PasswordlessSignUp); the same prompts whether or not it has one",
+    )
     login.add_argument("--tokens-file", type=Path, help="write the tokens here (mode 600)")
     login.set_defaults(run=sign_in_command)
 

@@ -12,6 +12,12 @@ round is a choice (``SIGN_IN_METHOD=SELECT``, the offered ones in ``SIGN_IN_METH
 as ``ClientMetadata.signInMethod``. A code round is answered by ``ask_code``, which may instead
 return the name of another offered method: that switches to it (once per sign-in), and the
 next round is that method's.
+
+Sign-up (``sign_up=True``, a pool with ``SIGN_UP=true``): every choice also carries the
+username as ``ClientMetadata.signUpAddress``, whether or not the account exists. A new
+address's right code answers with a ``SIGNED_UP`` round: the account is made, and that sign-in
+can go no further, so :func:`sign_in` signs in again at once, with the same method and the same
+code (nothing is sent the second time), without asking ``ask_code``.
 """
 
 import json
@@ -40,6 +46,7 @@ from custom_auth.model import (
     ChallengeParameters,
     secret_hash,
 )
+from custom_auth.sign_up import ADDRESS_METADATA_KEY, SIGNED_UP
 from custom_auth_local import srp
 
 AskCode = Callable[[ChallengeParameters], str]
@@ -120,8 +127,12 @@ def link_user(link: str) -> str:
         raise SignInError("InvalidLink", f"not a sign-in link: {error}") from None
 
 
-def _choice_metadata(answer: str, redeem: bool, redirect_uri: str | None) -> dict[str, str]:
+def _choice_metadata(
+    answer: str, redeem: bool, redirect_uri: str | None, sign_up_address: str | None
+) -> dict[str, str]:
     metadata = {METHOD_METADATA_KEY: answer}
+    if sign_up_address is not None:
+        metadata[ADDRESS_METADATA_KEY] = sign_up_address
     if answer == MAGIC_LINK and redeem:
         metadata[MODE_METADATA_KEY] = REDEEM
     elif answer == MAGIC_LINK and redirect_uri:
@@ -140,6 +151,7 @@ def sign_in(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     redeem: bool = False,
     redirect_uri: str | None = None,
+    sign_up: bool = False,
 ) -> AdminInitiateAuthResponse:
     """Sign ``username`` in; returns the final response (with AuthenticationResult).
 
@@ -150,7 +162,10 @@ def sign_in(
 
     MAGIC_LINK: ``redeem`` says the caller holds a link already (nothing is sent, and
     ``ask_code`` must answer with the link); otherwise the email goes out and ``ask_code``
-    answers with its code or its link, and ``redirect_uri`` names the page it points to."""
+    answers with its code or its link, and ``redirect_uri`` names the page it points to.
+
+    ``sign_up``: a new ``username`` (an email address or phone number) gets an account with
+    its code (see the module); ``on_step`` then also sees ``("signed up", response)``."""
     if (password is not None or client.admin) and not client.user_pool_id:
         raise SignInError("InvalidParameter", "a user pool id is needed for SRP and admin calls")
     parameters = {"USERNAME": username}
@@ -162,6 +177,10 @@ def sign_in(
         parameters |= {"CHALLENGE_NAME": "SRP_A", "SRP_A": srp_client.srp_a}
 
     response = _call(client, "initiate", parameters=parameters)
+    last_answer: str | None = None  # the last code round's answer and method, for a sign-up
+    last_method: str | None = None
+    replay: str | None = None  # the code to answer again with, after SIGNED_UP
+    restarted = False
     while response.challenge_name is not None:
         if on_step is not None:
             on_step("challenge", response)
@@ -171,14 +190,27 @@ def sign_in(
             answers = srp_client.answer(dict(params), password, now())
         elif response.challenge_name is ChallengeName.CUSTOM_CHALLENGE:
             current = round_method(params)
+            if current == SIGNED_UP:
+                if not sign_up or last_answer is None or restarted or password is not None:
+                    raise SignInError("UnexpectedChallenge", "a SIGNED_UP round out of place")
+                if on_step is not None:
+                    on_step("signed up", response)
+                # The account exists now: sign in to it, with the same method and code.
+                restarted, replay, method = True, last_answer, last_method
+                response = _call(client, "initiate", parameters=parameters)
+                continue
             if current == SELECT:
                 answer = choose(params, method)
+            elif replay is not None:
+                answer, replay = replay, None
             else:
                 _check_method(params, method, current)
                 answer = ask_code(params)
+                last_answer, last_method = answer, current
             if answer != current and answer in offered_methods(params):
                 # A choice, or a switch: named in ClientMetadata too, as the ANSWER.
-                metadata = _choice_metadata(answer, redeem, redirect_uri)
+                address = username if sign_up else None
+                metadata = _choice_metadata(answer, redeem, redirect_uri, address)
             answers = {"ANSWER": answer}
         else:
             raise SignInError(
