@@ -51,3 +51,64 @@ def test_a_missing_module_or_handler_is_named(tmp_path: Path) -> None:
 def test_the_context_names_where_lambda_would_log() -> None:
     context = LambdaContext("Fn", 128, 3)
     assert (context.log_group_name, context.log_stream_name) == ("/aws/lambda/Fn", "local")
+
+
+def test_calls_at_once_to_a_cold_function_import_it_once_with_its_environment(
+    tmp_path: Path,
+) -> None:
+    """The local pool serves calls in parallel: ten first calls at once load the module once,
+    and none loses a variable to another call ending meanwhile (each used to restore the
+    environment it found, taking GREETING from under a module still importing). Variables
+    two functions both set are shared, as os.environ is: the template's functions agree on
+    theirs."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = (
+        "import os, time\n"
+        "time.sleep(0.2)\n"
+        "LOADED = os.environ['GREETING']\n"
+        "IMPORTS = []\n"
+        "IMPORTS.append(1)\n"
+        "def handler(event, context):\n"
+        "    time.sleep(0.01)\n"
+        "    return {'loaded': LOADED, 'now': os.environ['GREETING'], 'imports': len(IMPORTS)}\n"
+    )
+    function = LocalFunction(spec(tmp_path, source=source), {"GREETING": "hi"})
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    other_spec = FunctionSpec(
+        "Other", tmp_path / "other", "app.handler", "python3.13", 3, 128, (), {"OTHER": "x"}
+    )
+    other = LocalFunction(other_spec)
+    barrier = threading.Barrier(20)
+
+    def call(index: int) -> object:
+        barrier.wait()
+        # Calls of another function come and go meanwhile, with variables of their own.
+        chosen = other if index % 2 else function
+        return chosen.invoke({}).result
+
+    with ThreadPoolExecutor(max_workers=20) as workers:
+        results = list(workers.map(call, range(20)))
+    ours = [result for result in results if isinstance(result, dict)]
+    assert len(ours) == 10
+    assert all(r == {"loaded": "hi", "now": "hi", "imports": 1} for r in ours), ours
+    assert results.count(1) == 10
+    import os
+
+    assert "GREETING" not in os.environ and "OTHER" not in os.environ  # all restored
+
+
+def test_the_environment_nests_and_restores_what_it_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from custom_auth_local.standins import environment
+
+    monkeypatch.setenv("REGION_FOR_TEST", "outer-before")
+    with environment({"REGION_FOR_TEST": "outer"}):
+        with environment({"REGION_FOR_TEST": "inner", "ONLY_INNER": "1"}):
+            assert os.environ["REGION_FOR_TEST"] == "inner"
+        assert os.environ["REGION_FOR_TEST"] == "outer"
+        assert "ONLY_INNER" not in os.environ
+    assert os.environ["REGION_FOR_TEST"] == "outer-before"

@@ -9,6 +9,7 @@ module (a cold start); later calls reuse it, as a warm container does.
 import importlib.util
 import itertools
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -76,6 +77,9 @@ class LocalFunction:
         self.spec = spec
         self.environment = {**spec.environment, **(env_overrides or {})}
         self._handler: Callable[[Any, Any], Any] | None = None
+        # One cold start per function, however many calls come at once (as Lambda starts one
+        # container per concurrent call, each importing once).
+        self._loading = threading.Lock()
 
     def _load(self) -> Callable[[Any, Any], Any]:
         path = self.spec.code_uri / f"{self.spec.module.replace('.', '/')}.py"
@@ -109,7 +113,9 @@ class LocalFunction:
         with environment(self.environment):
             try:
                 if self._handler is None:
-                    self._handler = self._load()
+                    with self._loading:
+                        if self._handler is None:
+                            self._handler = self._load()
                 result = self._handler(event, context)
             except InvokeError:
                 raise

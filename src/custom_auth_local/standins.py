@@ -141,19 +141,45 @@ def _default_session() -> boto3.Session:
     return cast(boto3.Session, boto3.DEFAULT_SESSION)
 
 
+#: Who holds each variable :func:`environment` set, newest last: (holder, value).
+_HOLDERS: dict[str, list[tuple[object, str]]] = {}
+#: Each held variable's value before the first holder set it (None: unset).
+_ORIGINALS: dict[str, str | None] = {}
+_ENVIRONMENT_LOCK = threading.Lock()
+
+
 @contextmanager
 def environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``variables`` set, restored afterwards."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
+    """``os.environ`` with ``variables`` set, restored afterwards.
+
+    Safe for triggers running at once in several threads (the local pool serves calls in
+    parallel, and Lambda runs each in a container of its own): a variable keeps the value of
+    its newest holder, and goes back to what it was only when nobody holds it any more, so one
+    invocation ending never takes a variable from under another one still starting."""
+    holder = object()
+    with _ENVIRONMENT_LOCK:
+        for name, value in variables.items():
+            holders = _HOLDERS.setdefault(name, [])
+            if not holders:
+                _ORIGINALS[name] = os.environ.get(name)
+            holders.append((holder, value))
+            os.environ[name] = value
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        with _ENVIRONMENT_LOCK:
+            for name in variables:
+                holders = [held for held in _HOLDERS[name] if held[0] is not holder]
+                if holders:
+                    _HOLDERS[name] = holders
+                    os.environ[name] = holders[-1][1]
+                    continue
+                del _HOLDERS[name]
+                original = _ORIGINALS.pop(name)
+                if original is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = original
 
 
 @contextmanager
