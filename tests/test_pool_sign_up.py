@@ -185,6 +185,18 @@ def test_the_round_that_ends_a_sign_up_cannot_be_answered(stack: LocalStack, att
     assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
 
 
+def test_a_wrong_code_first_then_the_right_one_in_the_same_sign_in(stack: LocalStack) -> None:
+    # The round after a wrong code carries the sign-up's address from the recorded choice.
+    address = new_address()
+    waiting = chosen(stack, address)
+    [body] = emails_to(stack, address)
+    again = answer(stack, waiting, "000000")
+    assert shown(again)[1]["SIGN_IN_METHOD"] == "EMAIL_OTP"
+    done = answer(stack, again, code_in(body))
+    assert shown(done) == ("CUSTOM_CHALLENGE", {"SIGN_IN_METHOD": "SIGNED_UP"})
+    assert accounts_with(stack, address) == 1
+
+
 def test_the_proven_code_signs_the_new_account_in_once(stack: LocalStack) -> None:
     address = new_address()
     code, _ = sign_up(stack, address)

@@ -239,8 +239,9 @@ def _carried_address(
     now: int,
 ) -> Address | None:
     """A later round of an unknown user's method: the address its first round went to, from the
-    record of the choice (or switch) that started the method."""
-    if not event.user_not_found or limits.sign_up is None:
+    record of the choice (or switch) that started the method. With sign-up on the record is
+    read for everyone, so that a known user's later round takes as long as a new address's."""
+    if limits.sign_up is None:
         return None
     origin = None
     for position, (entry, described) in enumerate(earlier):
@@ -251,7 +252,9 @@ def _carried_address(
     if origin is None:
         return None
     recorded = _recorded(event, limits, earlier[origin][1].sign_in, origin, now)
-    return _address(limits, method, read_choice_value(recorded)[2] if recorded else None)
+    if not event.user_not_found or recorded is None:
+        return None
+    return _address(limits, method, read_choice_value(recorded)[2])
 
 
 def _signed_up(
@@ -514,7 +517,8 @@ def _make_account(
 ) -> bool:
     """The right code of a sign-up: make the account, once, within the pool's hourly cap, and
     bind the code to it for its first sign-in. Whether the account was made."""
-    assert limits.sign_up is not None  # noqa: S101 - _sign_up_round checked it
+    if limits.sign_up is None:  # _sign_up_round found none: no account without sign-up on
+        return False
     settings, pool = limits.sign_up.settings, event.user_pool_id
     try:
         if not limits.store.claim(
