@@ -36,7 +36,9 @@ def new_address(domain: str = "example.com") -> str:
     return f"new-{uuid.uuid4().hex[:12]}@{domain}"
 
 
-def make_stack(tmp_path_factory: pytest.TempPathFactory, **overrides: str) -> Iterator[LocalStack]:
+def make_stack(
+    tmp_path_factory: pytest.TempPathFactory, *, users: bool = True, **overrides: str
+) -> Iterator[LocalStack]:
     from custom_auth_local.demo import QUIET_TRIGGERS
     from custom_auth_local.stack import local_stack
 
@@ -46,8 +48,9 @@ def make_stack(tmp_path_factory: pytest.TempPathFactory, **overrides: str) -> It
         env_overrides=QUIET_TRIGGERS,
         outbox=tmp_path_factory.mktemp("outbox"),
     ) as made:
-        made.create_user(ALICE)
-        made.create_user(UNPROVEN, attributes={"email_verified": "false"})
+        if users:
+            made.create_user(ALICE)
+            made.create_user(UNPROVEN, attributes={"email_verified": "false"})
         yield made
 
 

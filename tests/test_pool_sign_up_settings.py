@@ -6,6 +6,7 @@ import pytest
 from tests.test_pool import answer, initiate
 from tests.test_pool_sign_up import (
     accounts_with,
+    chosen,
     emails_to,
     make_stack,
     new_address,
@@ -35,3 +36,53 @@ def test_the_pools_hourly_cap_on_new_accounts(tmp_path_factory: pytest.TempPathF
         _, refused = sign_up(capped, second)
         assert shown(refused)[1]["SIGN_IN_METHOD"] == "EMAIL_OTP"  # another try, no account
         assert accounts_with(capped, second) == 0
+
+
+def test_a_magic_link_sign_up_sends_the_code_alone_and_it_makes_the_account(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.test_pool_sign_up import code_in
+
+    links = {
+        "SignInMethods": "MAGIC_LINK",
+        "MagicLinkRedirectUris": "http://localhost:4566/signin/",
+    }
+    for pool in make_stack(tmp_path_factory, **links):
+        address = new_address()
+        waiting = chosen(pool, address, method="MAGIC_LINK")
+        [body] = emails_to(pool, address)
+        assert "#magic-link=" not in body  # no account yet, so no link can name one
+        code = code_in(body)
+        done = answer(pool, waiting, code)
+        assert shown(done)[1] == {"SIGN_IN_METHOD": "SIGNED_UP"}
+        again = chosen(pool, address, method="MAGIC_LINK")
+        assert answer(pool, again, code).authentication_result is not None
+        assert len(emails_to(pool, address)) == 1
+        # An address with an account gets its link as ever, with the address sent too.
+        chosen(pool, "alice@example.com", method="MAGIC_LINK")
+        [body] = emails_to(pool, "alice@example.com")
+        assert "#magic-link=" in body
+
+
+def test_a_phone_number_signs_up_by_text_message_in_a_phone_first_pool(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.test_pool_sign_up import code_in
+
+    sms = {"SignInMethods": "SMS_OTP", "SmsAllowedCountryCodes": "1"}
+    for pool in make_stack(tmp_path_factory, users=False, **sms):
+        number = "+12065550177"
+        waiting = chosen(pool, number, method="SMS_OTP")
+        [body] = emails_to(pool, number)  # the outbox holds texts too, by number
+        code = code_in(body)
+        assert shown(answer(pool, waiting, code))[1] == {"SIGN_IN_METHOD": "SIGNED_UP"}
+        assert answer(pool, chosen(pool, number, method="SMS_OTP"), code).authentication_result
+        made = pool.cognito().admin_get_user(UserPoolId=pool.user_pool_id, Username=number)
+        found = {a["Name"]: a["Value"] for a in made["UserAttributes"]}
+        assert (found["phone_number"], found["phone_number_verified"]) == (number, "true")
+        # A number in a country SmsAllowedCountryCodes leaves out gets nothing, like any.
+        abroad = "+447700900123"
+        assert shown(chosen(pool, abroad, method="SMS_OTP")) == shown(
+            chosen(pool, "+12065550188", method="SMS_OTP")
+        )
+        assert emails_to(pool, abroad) == []
