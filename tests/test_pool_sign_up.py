@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -37,14 +37,17 @@ def new_address(domain: str = "example.com") -> str:
 
 
 def make_stack(
-    tmp_path_factory: pytest.TempPathFactory, *, users: bool = True, **overrides: str
+    tmp_path_factory: pytest.TempPathFactory,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    users: bool = True,
 ) -> Iterator[LocalStack]:
     from custom_auth_local.demo import QUIET_TRIGGERS
     from custom_auth_local.stack import local_stack
 
     with local_stack(
         ROOT / "template.yaml",
-        parameter_overrides={**SIGN_UP, **overrides},
+        parameter_overrides={**SIGN_UP, **(overrides or {})},
         env_overrides=QUIET_TRIGGERS,
         outbox=tmp_path_factory.mktemp("outbox"),
     ) as made:

@@ -18,7 +18,7 @@ from tests.test_pool_sign_up import (
 def test_sign_up_off_is_an_unknown_users_sign_in_as_before(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    for off in make_stack(tmp_path_factory, PasswordlessSignUp="false"):
+    for off in make_stack(tmp_path_factory, {"PasswordlessSignUp": "false"}):
         address = new_address()
         waiting = initiate(off, address)  # one method, no choice round
         assert shown(waiting)[1]["SIGN_IN_METHOD"] == "EMAIL_OTP"
@@ -29,7 +29,7 @@ def test_sign_up_off_is_an_unknown_users_sign_in_as_before(
 
 
 def test_the_pools_hourly_cap_on_new_accounts(tmp_path_factory: pytest.TempPathFactory) -> None:
-    for capped in make_stack(tmp_path_factory, SignUpMaxPerHour="1"):
+    for capped in make_stack(tmp_path_factory, {"SignUpMaxPerHour": "1"}):
         first, second = new_address(), new_address()
         _, done = sign_up(capped, first)
         assert shown(done)[1] == {"SIGN_IN_METHOD": "SIGNED_UP"}
@@ -47,7 +47,7 @@ def test_a_magic_link_sign_up_sends_the_code_alone_and_it_makes_the_account(
         "SignInMethods": "MAGIC_LINK",
         "MagicLinkRedirectUris": "http://localhost:4566/signin/",
     }
-    for pool in make_stack(tmp_path_factory, **links):
+    for pool in make_stack(tmp_path_factory, links):
         address = new_address()
         waiting = chosen(pool, address, method="MAGIC_LINK")
         [body] = emails_to(pool, address)
@@ -70,7 +70,7 @@ def test_a_phone_number_signs_up_by_text_message_in_a_phone_first_pool(
     from tests.test_pool_sign_up import code_in
 
     sms = {"SignInMethods": "SMS_OTP", "SmsAllowedCountryCodes": "1"}
-    for pool in make_stack(tmp_path_factory, users=False, **sms):
+    for pool in make_stack(tmp_path_factory, sms, users=False):
         number = "+12065550177"
         waiting = chosen(pool, number, method="SMS_OTP")
         [body] = emails_to(pool, number)  # the outbox holds texts too, by number
