@@ -22,6 +22,7 @@ from custom_auth.otp import CodeRecord, hash_code
 from custom_auth.rounds import Round
 from custom_auth.rounds import private_parameters as round_parameters
 from custom_auth.settings import Channel
+from custom_auth.sign_up import ADDRESS_METADATA_KEY
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
 
 #: When the sample events in events/ were issued: 2026-11-22T00:00:00Z.
@@ -60,6 +61,9 @@ FOLDERS = {
 SEVERAL_METHODS = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes": "1"}
 SMS_ONLY = {"SignInMethods": "SMS_OTP", "SmsAllowedCountryCodes": "1"}
 PASSWORD_FIRST = {"AuthFlow": "password+otp"}
+SIGN_UP = {**SEVERAL_METHODS, "PasswordlessSignUp": "true"}
+#: The address the sample sign-up proves.
+SIGN_UP_ADDRESS = "newcomer@example.com"
 #: The samples that need other template parameters than the defaults, by path under events/.
 PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "define_auth_challenge/after_srp_a.json": PASSWORD_FIRST,
@@ -78,6 +82,10 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "verify_auth_challenge_response/bad_choice.json": SEVERAL_METHODS,
     "verify_auth_challenge_response/switch.json": SEVERAL_METHODS,
     "verify_auth_challenge_response/second_switch.json": SEVERAL_METHODS,
+    "define_auth_challenge/sign_up_after_right_code.json": SIGN_UP,
+    "create_auth_challenge/sign_up_first_round.json": SIGN_UP,
+    "create_auth_challenge/signed_up.json": SIGN_UP,
+    "verify_auth_challenge_response/sign_up_choice.json": SIGN_UP,
 }
 #: Create samples that read a choice from the state table, and the Verify sample that records
 #: it (run in the same stand-ins first). Alone, ``after_choice`` fails closed (no choice is
@@ -85,6 +93,9 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = {
 PRECEDED_BY: Mapping[str, str] = {
     "create_auth_challenge/after_choice.json": "verify_auth_challenge_response/choice.json",
     "create_auth_challenge/after_switch.json": "verify_auth_challenge_response/switch.json",
+    "create_auth_challenge/sign_up_first_round.json": (
+        "verify_auth_challenge_response/sign_up_choice.json"
+    ),
 }
 
 
@@ -195,6 +206,10 @@ class _Builder:
                 [self.choice(True), self.round(False), self.round(True, SMS_OTP, switched=True)],
                 **answered,
             ),
+            # A new address's right code made its account: one more round, which ends it.
+            "sign_up_after_right_code": lambda: self._unknown(
+                self.define([self.choice(True), self.round(True)], userNotFound=True, **answered)
+            ),
         }
 
     # -- Create -----------------------------------------------------------------------------
@@ -221,6 +236,13 @@ class _Builder:
             "after_refused_choice": lambda: self.create([self.choice(False)], **answered),
             "after_choice": lambda: self.create([self.choice(True)], **answered),
             "after_switch": lambda: self.create([self.choice(True), self.round(False)], **answered),
+            # An unknown user whose choice carried an address that may sign up: a real code.
+            "sign_up_first_round": lambda: self._unknown(
+                self.create([self.choice(True)], userNotFound=True, **answered)
+            ),
+            "signed_up": lambda: self._unknown(
+                self.create([self.choice(True), self.round(True)], userNotFound=True, **answered)
+            ),
         }
 
     # -- Verify -----------------------------------------------------------------------------
@@ -266,6 +288,18 @@ class _Builder:
             "bad_choice": lambda: self.verify("WEB_AUTHN", choosing),
             "switch": lambda: self.verify(SMS_OTP, chosen, **naming(SMS_OTP)),
             "second_switch": lambda: self.verify(EMAIL_OTP, switched, **naming(EMAIL_OTP)),
+            # An unknown user chooses, with the address typed: Verify records it.
+            "sign_up_choice": lambda: self._unknown(
+                self.verify(
+                    EMAIL_OTP,
+                    choosing,
+                    userNotFound=True,
+                    clientMetadata={
+                        METHOD_METADATA_KEY: EMAIL_OTP,
+                        ADDRESS_METADATA_KEY: SIGN_UP_ADDRESS,
+                    },
+                )
+            ),
         }
 
     def _unknown(self, event: dict[str, Any]) -> dict[str, Any]:
