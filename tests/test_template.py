@@ -197,6 +197,60 @@ def test_each_function_may_do_only_what_it_needs() -> None:
     ]
 
 
+def test_verify_may_make_accounts_in_this_pool_only_and_only_with_sign_up_on() -> None:
+    assert "VerifySignUpPolicy" not in load().resources_of_type("AWS::IAM::Policy")
+    for overrides, pool in (
+        ({}, "arn:aws:cognito-idp:us-east-1:123456789012:userpool/UserPool"),
+        (
+            {"ExistingUserPoolId": "us-east-1_EXAMPLE01"},
+            "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_EXAMPLE01",
+        ),
+    ):
+        template = load(PasswordlessSignUp="true", **overrides)
+        assert "VerifySignUpPolicy" in template.resources_of_type("AWS::IAM::Policy")
+        policy = template.properties("VerifySignUpPolicy", "Roles", "PolicyDocument")
+        # The role SAM makes for Verify (the pool names Verify: Verify's own policies cannot
+        # name the pool without a cycle).
+        assert policy["Roles"] == ["VerifyAuthChallengeResponseFunctionRole"]
+        assert policy["PolicyDocument"]["Statement"] == [
+            {
+                "Sid": "MakeAccountsInThisPoolOnly",
+                "Effect": "Allow",
+                "Action": [
+                    "cognito-idp:AdminCreateUser",
+                    "cognito-idp:AdminSetUserPassword",
+                    "cognito-idp:AdminDeleteUser",
+                ],
+                "Resource": pool,
+            },
+            {
+                "Sid": "CountThePoolsSignUpsOnly",
+                "Effect": "Allow",
+                "Action": "dynamodb:UpdateItem",
+                "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/"
+                "custom-auth-local-UserStateTable",
+                "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#sign-ups#*"]}},
+            },
+        ]
+    from custom_auth.sign_up import sign_ups_key
+
+    assert sign_ups_key("us-east-1_X", 0).startswith("#sign-ups#")
+
+
+def test_sign_up_reaches_all_three_triggers_and_needs_proof_first() -> None:
+    on = load(PasswordlessSignUp="true", SignUpEmailDomains="example.com", SignUpMaxPerHour="7")
+    for function in FUNCTIONS.values():
+        assert on.function(function).environment["SIGN_UP"] == "true"
+    for function in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        environment = on.function(function).environment
+        assert environment["SIGN_UP_EMAIL_DOMAINS"] == "example.com"
+        assert environment["SIGN_UP_MAX_PER_HOUR"] == "7"
+    assert load().function("DefineAuthChallengeFunction").environment["SIGN_UP"] == "false"
+    for refused in ({"AllowSelfSignUp": "true"}, {"AuthFlow": "password+otp"}):
+        with pytest.raises(TemplateError, match="rule SignUpNeedsProof"):
+            load(PasswordlessSignUp="true", **refused)
+
+
 @pytest.mark.parametrize("listed", METHOD_LISTS)
 def test_create_may_send_by_email_and_sms_only_for_the_methods_listed(listed: str) -> None:
     template = methods(listed)

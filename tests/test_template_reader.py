@@ -78,6 +78,11 @@ def test_intrinsics_globals_and_conditions_resolve_as_cloudformation_would(tmp_p
     assert (spec.code_uri, spec.module, spec.function_name) == (tmp_path / "code", "app", "handler")
 
 
+def test_the_role_sam_makes_for_a_function_can_be_named(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD.replace("OVERRIDDEN: own", "OVERRIDDEN: !Ref FnRole", 1))
+    assert Template.load(path).function("Fn").environment["OVERRIDDEN"] == "FnRole"
+
+
 def test_resources_under_a_false_condition_do_not_exist(tmp_path: Path) -> None:
     path = write(tmp_path, HEAD)
     assert Template.load(path).resources_of_type("AWS::SNS::Topic") == {}
@@ -105,6 +110,11 @@ def test_resources_under_a_false_condition_do_not_exist(tmp_path: Path) -> None:
             "OVERRIDDEN: own",
             "OVERRIDDEN: !Ref Nothing",
             "!Ref Nothing names nothing in the template",
+        ),
+        (
+            "OVERRIDDEN: own",
+            "OVERRIDDEN: !Ref SecretRole",  # a role SAM makes for functions, not secrets
+            "!Ref SecretRole names nothing in the template",
         ),
         ("PICKED: !If [Both,", "PICKED: !If [Missing,", "Conditions: no condition named Missing"),
         (

@@ -259,7 +259,19 @@ class Resolver:
         resource, _, attribute = name.partition(".")
         if resource in self.resources:
             return local_ref(resource, self.resources[resource].get("Type", ""), attribute)
+        if self._generated_role(name):
+            return name
         raise TemplateError(f"{where}: !Ref {name} names nothing in the template")
+
+    def _generated_role(self, name: str) -> bool:
+        """Whether ``name`` is the role SAM makes for a function that names none of its own
+        (``<function>Role``), which the template may refer to."""
+        function = self.resources.get(name.removesuffix("Role")) if name.endswith("Role") else None
+        return (
+            function is not None
+            and function.get("Type") == "AWS::Serverless::Function"
+            and "Role" not in function.get("Properties", {})
+        )
 
     def local_attribute(self, resource: str, attribute: str, where: str) -> str:
         """``!GetAtt resource.attribute`` for the attributes the local tools know (Arn)."""
