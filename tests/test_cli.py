@@ -320,7 +320,7 @@ def test_generate_event_lists_scenarios_and_uses_the_given_pool(
         "after_refused_choice",
         "after_choice_and_right_answer",
         "after_switch_and_right_answer",
-        "sign_up_after_right_code",
+        "sign_up_after_its_code",
     ]
     assert run(capsys, "generate-event", "create", "--list")[1].split() == [
         "first_round",
@@ -332,7 +332,6 @@ def test_generate_event_lists_scenarios_and_uses_the_given_pool(
         "after_choice",
         "after_switch",
         "sign_up_first_round",
-        "signed_up",
     ]
     assert run(capsys, "generate-event", "verify", "--list")[1].split() == [
         "right_answer",

@@ -39,9 +39,19 @@ def test_the_pools_hourly_cap_on_new_accounts(tmp_path_factory: pytest.TempPathF
 
 
 def test_a_magic_link_sign_up_sends_the_code_alone_and_it_makes_the_account(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from custom_auth.link_key import LinkKey
     from tests.test_pool_sign_up import code_in
+
+    macs: list[str] = []
+    real_sign = LinkKey.sign
+
+    def counted(self: LinkKey, key_id: str, message: bytes) -> bytes:
+        macs.append(key_id)
+        return real_sign(self, key_id, message)
+
+    monkeypatch.setattr(LinkKey, "sign", counted)
 
     links = {
         "SignInMethods": "MAGIC_LINK",
@@ -50,6 +60,11 @@ def test_a_magic_link_sign_up_sends_the_code_alone_and_it_makes_the_account(
     for pool in make_stack(tmp_path_factory, links):
         address = new_address()
         waiting = chosen(pool, address, method="MAGIC_LINK")
+        # A known address's email is MAC'd by KMS; a sign-up's is too, the MAC thrown away, so
+        # the send takes as long.
+        assert len(macs) == 1
+        chosen(pool, "alice@example.com", method="MAGIC_LINK")
+        assert len(macs) == 2
         [body] = emails_to(pool, address)
         assert "#magic-link=" not in body  # no account yet, so no link can name one
         code = code_in(body)
@@ -59,7 +74,6 @@ def test_a_magic_link_sign_up_sends_the_code_alone_and_it_makes_the_account(
         assert answer(pool, again, code).authentication_result is not None
         assert len(emails_to(pool, address)) == 1
         # An address with an account gets its link as ever, with the address sent too.
-        chosen(pool, "alice@example.com", method="MAGIC_LINK")
         [body] = emails_to(pool, "alice@example.com")
         assert "#magic-link=" in body
 
@@ -86,3 +100,32 @@ def test_a_phone_number_signs_up_by_text_message_in_a_phone_first_pool(
             chosen(pool, "+12065550188", method="SMS_OTP")
         )
         assert emails_to(pool, abroad) == []
+
+
+def test_sign_ups_cannot_use_up_the_messages_of_the_people_with_accounts(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    caps = {"SignUpMaxSendsPerHour": "2", "PoolMaxSendsPerHour": "4"}
+    for pool in make_stack(tmp_path_factory, caps):
+        newcomers = [new_address() for _ in range(4)]
+        waiting = [chosen(pool, address) for address in newcomers]
+        sent = [len(emails_to(pool, address)) for address in newcomers]
+        assert sent == [1, 1, 0, 0]  # sign-up's own cap; the others look the same
+        assert len({str(shown(w)) for w in waiting}) == 1
+        chosen(pool, "alice@example.com")
+        assert len(emails_to(pool, "alice@example.com")) == 1  # the pool's cap is not reached
+
+
+def test_a_phone_number_cannot_sign_up_in_a_pool_whose_usernames_are_email_addresses(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    both = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes": "1"}
+    for pool in make_stack(tmp_path_factory, both):
+        number, other = "+12065550199", "+12065550198"
+        assert shown(chosen(pool, number, method="SMS_OTP")) == shown(
+            chosen(pool, other, method="SMS_OTP")
+        )
+        assert emails_to(pool, number) == []  # no text that could never make an account
+        assert (
+            shown(chosen(pool, new_address(), method="SMS_OTP"))[1]["SIGN_IN_METHOD"] == "SMS_OTP"
+        )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from custom_auth.sign_up import sign_up_sends_key
 from custom_auth.state_store import choice_key, pool_sends_key
 from custom_auth_local.cli import parse_overrides
 from custom_auth_local.template import Template, TemplateError, load_yaml
@@ -148,9 +149,14 @@ def test_each_function_may_do_only_what_it_needs() -> None:
         "Effect": "Allow",
         "Action": "dynamodb:UpdateItem",
         "Resource": state["Resource"],
-        "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#pool-sends#*"]}},
+        "Condition": {
+            "ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": ["#pool-sends#*", "#sign-up-sends#*"]
+            }
+        },
     }
     assert pool_sends_key("us-east-1_X", 0).startswith("#pool-sends#")
+    assert sign_up_sends_key("us-east-1_X", 0).startswith("#sign-up-sends#")
     # The choice of method Verify records (PutItem, attribute_not_exists) and Create reads
     # (GetItem) is an item of the same table: ReadAndWriteUserStateOnly covers it.
     assert choice_key("us-east-1_X", "sign-in", 0).startswith("#choice#")
@@ -245,6 +251,13 @@ def test_sign_up_reaches_all_three_triggers_and_needs_proof_first() -> None:
         environment = on.function(function).environment
         assert environment["SIGN_UP_EMAIL_DOMAINS"] == "example.com"
         assert environment["SIGN_UP_MAX_PER_HOUR"] == "7"
+        assert environment["SIGN_UP_USERNAME_ATTRIBUTE"] == "email"
+    phone_first = load(
+        PasswordlessSignUp="true", SignInMethods="SMS_OTP", SmsAllowedCountryCodes="1"
+    )
+    for function in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        environment = phone_first.function(function).environment
+        assert environment["SIGN_UP_USERNAME_ATTRIBUTE"] == "phone_number"
     assert load().function("DefineAuthChallengeFunction").environment["SIGN_UP"] == "false"
     for refused in ({"AllowSelfSignUp": "true"}, {"AuthFlow": "password+otp"}):
         with pytest.raises(TemplateError, match="rule SignUpNeedsProof"):

@@ -360,3 +360,46 @@ def test_the_aws_cli_chooses_a_method_and_switches_once(tmp_path: Path) -> None:
         assert [m["channel"] for m in served.messages()] == ["email", "sms"]
         done = respond(texted, served.latest_code(0, to="+12065550123"))
         assert set(done["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
+
+
+# --- sign-up, through the AWS CLI -----------------------------------------------------------------
+
+
+def test_the_aws_cli_signs_up_a_new_address_and_signs_in_with_its_code(tmp_path: Path) -> None:
+    """The AWS CLI against `custom-auth serve` with PasswordlessSignUp: a new address, named in
+    --client-metadata with the choice, gets a code; the code makes the account (SIGNED_UP); the
+    next sign-in takes the same code, nothing sent again."""
+    with serving(tmp_path, parameters=(SENDER, "PasswordlessSignUp=true")) as served:
+        call = aws_cli_client(served)
+        address = "newcomer@example.com"
+        metadata = {"signInMethod": "EMAIL_OTP", "signUpAddress": address}
+
+        def respond(step: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
+            return call(
+                "RespondToAuthChallenge",
+                ClientId=served.client_id,
+                ChallengeName="CUSTOM_CHALLENGE",
+                Session=step["Session"],
+                ChallengeResponses={
+                    "USERNAME": step["ChallengeParameters"]["USERNAME"],
+                    "ANSWER": answer,
+                },
+                **extra,
+            )
+
+        def chosen() -> dict[str, Any]:
+            choice = call(
+                "InitiateAuth", ClientId=served.client_id, AuthFlow="CUSTOM_AUTH",
+                AuthParameters={"USERNAME": address},
+            )  # fmt: skip
+            assert choice["ChallengeParameters"]["SIGN_IN_METHOD"] == "SELECT"
+            return respond(choice, "EMAIL_OTP", ClientMetadata=metadata)
+
+        waiting = chosen()
+        code = served.latest_code(0, to=address)
+        done = respond(waiting, code)
+        assert done["ChallengeParameters"]["SIGN_IN_METHOD"] == "SIGNED_UP"
+        assert "AuthenticationResult" not in done
+        signed_in = respond(chosen(), code)
+        assert set(signed_in["AuthenticationResult"]) >= {"AccessToken", "IdToken", "RefreshToken"}
+        assert served.sent(address) == 1

@@ -82,9 +82,8 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "verify_auth_challenge_response/bad_choice.json": SEVERAL_METHODS,
     "verify_auth_challenge_response/switch.json": SEVERAL_METHODS,
     "verify_auth_challenge_response/second_switch.json": SEVERAL_METHODS,
-    "define_auth_challenge/sign_up_after_right_code.json": SIGN_UP,
+    "define_auth_challenge/sign_up_after_its_code.json": SIGN_UP,
     "create_auth_challenge/sign_up_first_round.json": SIGN_UP,
-    "create_auth_challenge/signed_up.json": SIGN_UP,
     "verify_auth_challenge_response/sign_up_choice.json": SIGN_UP,
 }
 #: Create samples that read a choice from the state table, and the Verify sample that records
@@ -206,9 +205,10 @@ class _Builder:
                 [self.choice(True), self.round(False), self.round(True, SMS_OTP, switched=True)],
                 **answered,
             ),
-            # A new address's right code made its account: one more round, which ends it.
-            "sign_up_after_right_code": lambda: self._unknown(
-                self.define([self.choice(True), self.round(True)], userNotFound=True, **answered)
+            # A new address's code, right or not, is answered False: another round (Create
+            # makes it SIGNED_UP if Verify recorded that the code made the account).
+            "sign_up_after_its_code": lambda: self._unknown(
+                self.define([self.choice(True), self.round(False)], userNotFound=True, **answered)
             ),
         }
 
@@ -239,9 +239,6 @@ class _Builder:
             # An unknown user whose choice carried an address that may sign up: a real code.
             "sign_up_first_round": lambda: self._unknown(
                 self.create([self.choice(True)], userNotFound=True, **answered)
-            ),
-            "signed_up": lambda: self._unknown(
-                self.create([self.choice(True), self.round(True)], userNotFound=True, **answered)
             ),
         }
 

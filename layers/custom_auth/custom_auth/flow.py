@@ -11,8 +11,9 @@ Create writes (:mod:`custom_auth.rounds`); a round whose metadata is not Create'
     several methods   SELECT+ M* [S M*]     (choose; one switch S to another method at most)
     (MAGIC_LINK, even alone, is chosen like several: see methods.CHOSEN_FIRST)
     password first    SRP_A, PASSWORD_VERIFIER, then as above
-    sign-up           SELECT+ M* [S M*] SIGNED_UP   (an unknown user's right code, then the
-                      round that ends the sign-in; it always fails: the client signs in again)
+    sign-up           as with several methods; the round after the code that made an
+                      unknown user's account (answered False) is SIGNED_UP, and any session
+                      holding one fails: the client signs in again
 
 Every failed round counts towards ``max_attempts``: a wrong answer, a refused choice, a round
 of a method that failed. Two do not: a SELECT round whose result is True (a choice was made),
@@ -110,7 +111,6 @@ def decide(
     chosen = False  # the round before was a choice that was made
     switched = False
     after_method_false = False  # the round before was a method's failed round
-    signed_up = False  # the round before was a sign-up's right code
     for index in range(first_round, size):
         # The budget as Define saw it when it asked for this round.
         if wrong >= policy.max_attempts:
@@ -126,12 +126,9 @@ def decide(
             return _NOT_CREATES
         method = described.method
         if method == SIGNED_UP:
-            # Only straight after a sign-up's right code, which fell through below.
-            if not (policy.sign_up and user_not_found and signed_up):
-                return _fail("unexpected session: a sign-up round the policy does not expect")
-            return _fail("signed up: the client signs in again", rounds, wrong)
-        if signed_up:
-            return _fail("unexpected session: a round after a right answer", rounds)
+            if policy.sign_up and user_not_found:
+                return _fail("signed up: the client signs in again", rounds, wrong)
+            return _fail("unexpected session: a sign-up round the policy does not expect")
         if method == SELECT:
             if not choosing or current is not None or chosen or described.switched:
                 return _fail("unexpected session: a choice the policy does not expect", rounds)
@@ -157,11 +154,6 @@ def decide(
             if method == SELECT:
                 chosen = True
                 continue
-            if user_not_found and policy.sign_up:
-                # Verify calls an unknown user's code right only when it made their account;
-                # no tokens in this sign-in: one more round, which ends it.
-                signed_up = True
-                continue
             if index != size - 1:
                 return _fail("unexpected session: a round after a right answer", rounds)
             if user_not_found:
@@ -170,8 +162,6 @@ def decide(
         wrong += 1
         after_method_false = method != SELECT
 
-    if signed_up:
-        return Decision(_PRESENT, _CUSTOM_CHALLENGE, "signed up", rounds, wrong, current)
     if wrong >= policy.max_attempts:
         return _fail("too many wrong answers", rounds, wrong)
     if rounds == 0:

@@ -60,6 +60,7 @@ class Metric(StrEnum):
     SIGN_UPS_REFUSED = "SignUpsRefused"
     SIGN_UPS_FAILED = "SignUpsFailed"
     SIGN_UP_CAP_REACHED = "SignUpCapReached"
+    SIGN_UP_SEND_CAP_REACHED = "SignUpSendCapReached"
     SIGN_INS_SUCCEEDED = "SignInsSucceeded"
     SIGN_INS_FAILED = "SignInsFailed"
     TRIGGER_ERRORS = "TriggerErrors"

@@ -106,6 +106,15 @@ class SignUpSettings:
     #: ``SIGN_UP_MAX_PER_HOUR``: at most this many accounts made by sign-up in a clock hour, for
     #: the whole pool (default 100, 1 to 100,000).
     max_per_hour: int = 100
+    #: ``SIGN_UP_MAX_SENDS_PER_HOUR``: at most this many sign-up messages in a clock hour, for
+    #: the whole pool (default 100, 1 to 1,000,000), counted before the pool's own cap
+    #: (``POOL_MAX_SENDS_PER_HOUR``), so that sign-ups, which anyone can start, never use up
+    #: the messages of the people who have accounts.
+    max_sends_per_hour: int = 100
+    #: ``SIGN_UP_USERNAME_ATTRIBUTE``: what the pool's usernames are, ``email`` (default) or
+    #: ``phone_number`` (the template's ``UsernameAttributes``): an account's username is its
+    #: address, so only an address of that kind may sign up.
+    username_attribute: str = "email"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
@@ -113,15 +122,34 @@ class SignUpSettings:
         ``SIGN_UP_MAX_PER_HOUR``."""
         env = os.environ if env is None else env
         FlowSettings.from_env(env)  # SIGN_UP with AUTH_FLOW: the same rule as Define's
+        attribute = env.get("SIGN_UP_USERNAME_ATTRIBUTE", "").strip() or "email"
+        if attribute not in ("email", "phone_number"):
+            raise SettingsError(
+                f"SIGN_UP_USERNAME_ATTRIBUTE: must be email or phone_number; got {attribute!r}"
+            )
+        enabled = _flag(env, "SIGN_UP", False)
+        sends = _integer(env, "SIGN_UP_MAX_SENDS_PER_HOUR", 100, 1, 1_000_000)
+        pool = _integer(env, "POOL_MAX_SENDS_PER_HOUR", 500, 1, 1_000_000)
+        if enabled and sends > pool // 2:
+            raise SettingsError(
+                "SIGN_UP_MAX_SENDS_PER_HOUR: must be at most half of POOL_MAX_SENDS_PER_HOUR "
+                f"({pool // 2}), so that sign-ups, which anyone can start, leave the pool's "
+                f"messages to the people who have accounts; got {sends}"
+            )
         return cls(
-            enabled=_flag(env, "SIGN_UP", False),
+            enabled=enabled,
             email_domains=_domains(env.get("SIGN_UP_EMAIL_DOMAINS", "")),
             attributes=_attributes(env.get("SIGN_UP_ATTRIBUTES", "")),
             max_per_hour=_integer(env, "SIGN_UP_MAX_PER_HOUR", 100, 1, 100_000),
+            max_sends_per_hour=sends,
+            username_attribute=attribute,
         )
 
     def allows(self, address: Address) -> bool:
-        """Whether ``address`` may sign up: its domain is on the list (email), or any."""
+        """Whether ``address`` may sign up: it is of the kind the pool's usernames are, and its
+        domain is on the list (email), or any."""
+        if address.attribute != self.username_attribute:
+            return False
         if address.attribute != "email" or not self.email_domains:
             return True
         return address.value.rpartition("@")[2] in self.email_domains
@@ -184,9 +212,22 @@ def sign_up_key(user_pool_id: str, address: Address) -> str:
     return f"#sign-up#{user_pool_id}#{address.value}"
 
 
+def hash_name(address: Address) -> str:
+    """The user name a sign-up's code is hashed under: the address, not the ``userName``
+    Cognito makes up for an unknown user (what it holds is undocumented, and the local pool's
+    depends on the exact text typed), so that a second sign-up of the address inside the
+    cooldown, typed another way, takes the same code."""
+    return f"#sign-up#{address.value}"
+
+
 def claim_key(user_pool_id: str, address: Address) -> str:
     """The item whose conditional write lets one Verify create the address's account."""
     return f"#sign-up-claim#{user_pool_id}#{address.value}"
+
+
+def sign_up_sends_key(user_pool_id: str, now: int) -> str:
+    """The counter of sign-up messages in the clock hour of ``now``."""
+    return f"#sign-up-sends#{user_pool_id}#{now // 3600}"
 
 
 def sign_ups_key(user_pool_id: str, now: int) -> str:
@@ -218,24 +259,40 @@ _EXISTS = frozenset({"UsernameExistsException", "AliasExistsException"})
 class CognitoAccounts:
     """Accounts made with ``AdminCreateUser`` (no message) and ``AdminSetUserPassword``: a
     random permanent password of 40 characters from ``secrets``, never stored, never shown, so
-    the user is CONFIRMED and signs in only by custom authentication."""
+    the user is CONFIRMED and signs in only by custom authentication.
 
-    def __init__(self, client: Any = None) -> None:
+    Each call is tried once (a retried ``AdminCreateUser`` whose first reply was lost would
+    find its own user and call it someone else's). When ``AdminCreateUser`` fails, or finds
+    the address taken, the user under it is finished instead only if it is what a lost reply
+    of this very call left: not yet confirmed (``FORCE_CHANGE_PASSWORD``), made in the last
+    minute, with this address verified. Anyone else's account is never touched."""
+
+    #: How far back a user may have been made and still be this call's (a lost reply).
+    ADOPT_SECONDS = 60
+
+    def __init__(self, client: Any = None, clock: Any = None) -> None:
         self._client = client
+        self._clock = clock
 
     @property
     def client(self) -> Any:
         if self._client is None:
             import boto3  # Verify has it already (DynamoDB); imported on first sign-up
+            from botocore.config import Config
 
-            from custom_auth.state_store import short_timeouts
-
-            self._client = boto3.client("cognito-idp", config=short_timeouts())
+            once = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1})
+            self._client = boto3.client("cognito-idp", config=once)
         return self._client
+
+    def _now(self) -> float:
+        import time
+
+        return float((self._clock or time.time)())
 
     def create(
         self, user_pool_id: str, address: Address, attributes: tuple[tuple[str, str], ...]
     ) -> str | None:
+        started = self._now()
         given = [{"Name": key, "Value": value} for key, value in attributes]
         given += [{"Name": k, "Value": v} for k, v in address.as_attributes().items()]
         try:
@@ -245,12 +302,15 @@ class CognitoAccounts:
                 UserAttributes=given,
                 MessageAction="SUPPRESS",
             )["User"]
+            username = str(user["Username"])
         except Exception as error:  # noqa: BLE001 - every failure is named by its code
             code = _error_code(error)
-            if code in _EXISTS:
-                return None
-            raise SignUpError(f"AdminCreateUser failed ({code})") from None
-        username = str(user["Username"])
+            adopted = self._left_by_this_call(user_pool_id, address, started)
+            if adopted is None:
+                if code in _EXISTS:
+                    return None
+                raise SignUpError(f"AdminCreateUser failed ({code})") from None
+            username = adopted
         try:
             self.client.admin_set_user_password(
                 UserPoolId=user_pool_id,
@@ -263,6 +323,26 @@ class CognitoAccounts:
             self._remove(user_pool_id, username)
             raise SignUpError(f"AdminSetUserPassword failed ({code})") from None
         return username
+
+    def _left_by_this_call(self, user_pool_id: str, address: Address, started: float) -> str | None:
+        """The username of the user under ``address`` if this call's lost reply made it (see
+        the class); None for anyone else's, or for none."""
+        try:
+            user = self.client.admin_get_user(UserPoolId=user_pool_id, Username=address.value)
+        except Exception:  # noqa: BLE001 - no such user, or none readable: nothing to finish
+            return None
+        found = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        made = user.get("UserCreateDate")
+        made_at = made.timestamp() if hasattr(made, "timestamp") else None
+        if (
+            user.get("UserStatus") != "FORCE_CHANGE_PASSWORD"
+            or found.get(address.attribute) != address.value
+            or found.get(address.verified_attribute) != "true"
+            or made_at is None
+            or not started - self.ADOPT_SECONDS <= made_at <= self._now() + self.ADOPT_SECONDS
+        ):
+            return None
+        return str(user["Username"])
 
     def _remove(self, user_pool_id: str, username: str) -> None:
         # A user left in FORCE_CHANGE_PASSWORD would block the address's next sign-up.

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from custom_auth import sign_up
+from custom_auth._evolve import evolve
 from custom_auth.challenge_names import ChallengeName
 
 # Define's function lives in custom_auth.define (its handler imports only that); it is
@@ -133,18 +134,18 @@ def create_auth_challenge(
         elif last.method == SIGNED_UP:
             raise UnknownRoundError("challengeMetadata: a round after the sign-up's last")
         elif entry.challenge_result is True:
-            # Only a sign-up's right code comes before another round (Define asks for no round
-            # after a known user's right answer): the account is made; the client signs in.
-            if not event.user_not_found or limits.sign_up is None:
-                raise UnknownRoundError("challengeMetadata: a round after a right answer")
-            return _signed_up(event, sign_in, index)
+            raise UnknownRoundError("challengeMetadata: a round after a right answer")
         else:
             method = _method(methods, last.method)
             target = None
-            if several and not switched_before and entry.challenge_result is False:
-                # A wrong answer, or a switch Verify recorded: only the record tells.
+            # A wrong answer, a switch, or (sign-up) the code that made the account, which
+            # Verify answered False: only the record tells.
+            recorded = not switched_before or limits.sign_up is not None
+            if several and entry.challenge_result is False and recorded:
                 target = _recorded(event, limits, sign_in, index - 1, now)
-            if target is not None:
+            if target == SIGNED_UP:
+                return _signed_up(event, sign_in, index)
+            if target is not None and not switched_before:
                 name, option, recorded_address = read_choice_value(target)
                 method, switched = _method(methods, name), True
                 address = _address(limits, method, recorded_address)
@@ -228,7 +229,8 @@ def _address(limits: Limits, method: SignInMethod, recorded: str | None) -> Addr
     Verify writes is read again the same way)."""
     if recorded is None or limits.sign_up is None:
         return None
-    return method.sign_up_address(recorded)
+    address = method.sign_up_address(recorded)
+    return address if address is not None and limits.sign_up.settings.allows(address) else None
 
 
 def _carried_address(
@@ -260,8 +262,9 @@ def _carried_address(
 def _signed_up(
     event: CreateAuthChallengeEvent, sign_in: str, index: int
 ) -> CreateAuthChallengeEvent:
-    """The round after a sign-up's right code: the account exists; nothing answers this round
-    (Cognito issues no tokens in a sign-in that began for nobody), and the client signs in."""
+    """The round after a sign-up's right code (which Verify answered False, and recorded as
+    SIGNED_UP): the account exists; nothing answers this round (Cognito issues no tokens in a
+    sign-in that began for nobody), and the client signs in again."""
     logger.info("sign-up done: the client signs in again", extra={"round": index + 1})
     count(Metric.CHALLENGES_CREATED)
     return event.respond(
@@ -350,7 +353,10 @@ def verify_auth_challenge_response(
             logger.info("method switch asked", extra={"from": method.name, "to": requested})
             return event.respond(answer_correct=False)
         return _refused_choice(event, limits, requested, now, started, "switch")
-    return _judged(event, limits, method.judge(event, now), now, started, method=method)
+    address = _sign_up_round(event, limits, method)
+    # A sign-up's code is hashed under its address (sign_up.hash_name), not the made-up name.
+    judged = evolve(event, user_name=sign_up.hash_name(address)) if address else event
+    return _judged(event, limits, method.judge(judged, now), now, started, method=method)
 
 
 def _requested(event: VerifyAuthChallengeResponseEvent, *, choosing: bool) -> str | None:
@@ -481,7 +487,15 @@ def _judged(
 
     right = outcome is not None and outcome.signs_in
     if right and address is not None and method is not None:
-        right = _make_account(event, limits, method, address, now)
+        # A sign-up's right code makes the account, and is answered False all the same: no
+        # session that began for nobody ever holds a right answer, whatever Cognito makes of
+        # the user in its later calls. The round after it, SIGNED_UP, comes from the record.
+        made = _make_account(event, limits, method, address, now)
+        right = False
+        if made and _record_signed_up(event, limits, now):
+            count(Metric.ANSWERS_RIGHT)
+            logger.info("answer checked", extra={"method": method.name, "signed_up": True})
+            return event.respond(answer_correct=False)
     count(Metric.ANSWERS_RIGHT if right else Metric.ANSWERS_WRONG)
     if outcome in _OUTCOME_METRICS:
         count(_OUTCOME_METRICS[outcome])
@@ -505,7 +519,30 @@ def _sign_up_round(
     raw = event.private_challenge_parameters.get(sign_up.PRIVATE_KEY)
     if not event.user_not_found or limits.sign_up is None or method is None or raw is None:
         return None
-    return method.sign_up_address(raw)
+    address = method.sign_up_address(raw)
+    return address if address is not None and limits.sign_up.settings.allows(address) else None
+
+
+def _record_signed_up(event: VerifyAuthChallengeResponseEvent, limits: Limits, now: int) -> bool:
+    """Record, beside this round, that its code made the account: the next Create presents
+    SIGNED_UP. Whether it was recorded (if not, the account stands, and an ordinary sign-in
+    gets into it with the same code)."""
+    private = event.private_challenge_parameters
+    sign_in, index = private.get("signIn", ""), private.get("round", "")
+    if not sign_in or not (index.isascii() and index.isdigit()):
+        return False
+    try:
+        recorded = limits.store.record_choice(
+            choice_key(event.user_pool_id, sign_in, int(index)),
+            SIGNED_UP,
+            now + CHOICE_TTL_SECONDS,
+        )
+    except StateUnavailableError as error:
+        state_unavailable("the sign-up's last round is not recorded", error)
+        return False
+    if not recorded:
+        logger.warning("the sign-up's last round is not recorded: a record is there already")
+    return recorded
 
 
 def _make_account(

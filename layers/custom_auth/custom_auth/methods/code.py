@@ -34,7 +34,7 @@ from custom_auth.otp import (
     read_private_parameters,
 )
 from custom_auth.settings import CodeSettings
-from custom_auth.sign_up import Address, sign_up_key
+from custom_auth.sign_up import Address, hash_name, sign_up_key
 from custom_auth.state_store import (
     StateConflictError,
     StateStore,
@@ -248,8 +248,10 @@ class CodeMethod:
 
         destination = attributes[delivery.attribute]
         masked = delivery.mask(destination)
+        hashed_as = event.user_name
         if signing_up and sign_up is not None:
             user = sign_up_key(event.user_pool_id, sign_up)
+            hashed_as = hash_name(sign_up)
         else:
             user = state_key(event.user_pool_id, event.user_name)
         # The code to send, if any, its record and the method's extra secret: never logged, and
@@ -269,7 +271,7 @@ class CodeMethod:
                 key.secret,
                 code,
                 user_pool_id=event.user_pool_id,
-                user_name=event.user_name,
+                user_name=hashed_as,
                 issued_at=now,
             )
             sent = CodeRecord(
@@ -291,7 +293,10 @@ class CodeMethod:
             raise
         if plan is SendPlan.SEND:
             try:
-                allowed = _pool_allows_a_send(event, limits, now)
+                # A sign-up's message counts against sign-up's own cap first: sign-ups, which
+                # anyone can start, cannot use up the pool's messages for everyone else.
+                capped = signing_up and not _sign_ups_allow_a_send(event, limits, now)
+                allowed = not capped and _pool_allows_a_send(event, limits, now)
             except StateUnavailableError as error:
                 # The send is recorded but will not happen: take it back, so the next sign-in
                 # does not reuse a code nobody received.
@@ -300,7 +305,8 @@ class CodeMethod:
                 raise
             if not allowed:
                 _forget_send(limits.store, user, before, ttl)
-                plan, why = SendPlan.WITHHOLD, "the pool's hourly cap is reached"
+                whose = "sign-up's" if capped else "the pool's"
+                plan, why = SendPlan.WITHHOLD, f"{whose} hourly cap is reached"
 
         chosen: CodeRecord | None
         if plan is SendPlan.SEND:
@@ -345,6 +351,23 @@ def _pool_allows_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: in
             extra={"cap": limits.settings.pool_max_sends_per_hour},
         )
         count(Metric.POOL_SEND_CAP_REACHED)
+    return allowed
+
+
+def _sign_ups_allow_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: int) -> bool:
+    """Count one sign-up message against ``SIGN_UP_MAX_SENDS_PER_HOUR``, if it is not reached."""
+    from custom_auth.sign_up import sign_up_sends_key
+
+    cap = limits.sign_up.settings.max_sends_per_hour if limits.sign_up else 0
+    allowed = limits.store.count_send(
+        sign_up_sends_key(event.user_pool_id, now), cap, expires_at=(now // HOUR + 2) * HOUR
+    )
+    if not allowed:
+        logger.error(
+            "sign-up's hourly cap on messages is reached: no sign-up code is sent",
+            extra={"cap": cap},
+        )
+        count(Metric.SIGN_UP_SEND_CAP_REACHED)
     return allowed
 
 
