@@ -549,6 +549,7 @@ def test_a_user_kept_locked_out_for_a_week_still_signs_in_every_hour(quiet: None
     assert half_past.attacker.chance <= alone.attacker.chance + 1e-12
 
 
+@pytest.mark.long  # two simulated weeks, 45 s: `make long`
 def test_the_way_out_gives_an_attacker_who_guesses_during_lockouts_nothing(quiet: None) -> None:
     # An attacker who also signs in and guesses during the lockouts (three guesses a sign-in,
     # one every seven seconds): its sign-ins then carry lockout codes, so its six-digit
@@ -659,6 +660,7 @@ def most_in_any_hour(times: list[int]) -> int:
     )
 
 
+@pytest.mark.long  # 51 simulated user-days, 20 s: `make long` (test_abuse checks the cap too)
 def test_a_pool_sends_at_most_its_hourly_cap(quiet: None) -> None:
     # Old: no cap per pool: 1,417 InitiateAuth in 24 hours sent 120 SMS to one user, 120 N a
     # day across N users. New: at most 24 x POOL_MAX_SENDS_PER_HOUR a day for the whole pool.
