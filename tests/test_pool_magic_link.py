@@ -411,13 +411,9 @@ def test_the_link_is_in_no_log_line_at_debug(
 ) -> None:
     import logging
 
-    from custom_auth.observability import logger
+    from tests.triggers import everything_logged
 
-    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")  # the handlers must overrule it
-    previous = logger.log_level
-    logger.setLevel(logging.DEBUG)
-    caplog.set_level(logging.DEBUG)
-    try:
+    with everything_logged(monkeypatch, caplog, capfd) as logged:
         waiting = link_round(stack)
         body = last_email(stack)
         link, code = link_of(body), code_of(body)
@@ -426,11 +422,7 @@ def test_the_link_is_in_no_log_line_at_debug(
         assert respond(stack, after, link).authentication_result is not None
         replay = respond(stack, redeem_round(stack), link)
         assert replay.authentication_result is None
-    finally:
-        logger.setLevel(previous)
-    records = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
-    captured = capfd.readouterr()
-    written = "\n".join([records, captured.out, captured.err])
+    [written] = logged
     assert "magic link refused" in written and "answer checked" in written
     assert any(record.levelno == logging.DEBUG for record in caplog.records)
     _, claims, mac = link.split(".")

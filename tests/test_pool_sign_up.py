@@ -470,23 +470,13 @@ def test_no_code_or_address_in_any_log_line(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    import logging
+    from tests.triggers import everything_logged
 
-    from custom_auth.observability import logger
-
-    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")  # the handlers must overrule it
-    previous = logger.log_level
-    logger.setLevel(logging.DEBUG)
-    caplog.set_level(logging.DEBUG)
     address = new_address()
-    try:
+    with everything_logged(monkeypatch, caplog, capfd) as logged:
         code, _ = sign_up(stack, address)
         assert signed_in_again(stack, address, code).authentication_result is not None
-    finally:
-        logger.setLevel(previous)
-    records = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
-    captured = capfd.readouterr()
-    written = "\n".join([records, captured.out, captured.err])
+    [written] = logged
     assert "account signed up" in written
     local_part = address.split("@")[0]
     assert code not in written and local_part not in written

@@ -10,7 +10,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -313,6 +313,25 @@ def test_javascript_clients(deployment: Deployment, script: str, tmp_path: Path)
 # --- several methods, through the AWS CLI ---------------------------------------------------------
 
 
+def respond_with(call: Client, served: Served) -> Callable[..., dict[str, Any]]:
+    """RespondToAuthChallenge to a CUSTOM_CHALLENGE step, through ``call`` (the AWS CLI)."""
+
+    def respond(step: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
+        return call(
+            "RespondToAuthChallenge",
+            ClientId=served.client_id,
+            ChallengeName="CUSTOM_CHALLENGE",
+            Session=step["Session"],
+            ChallengeResponses={
+                "USERNAME": step["ChallengeParameters"]["USERNAME"],
+                "ANSWER": answer,
+            },
+            **extra,
+        )
+
+    return respond
+
+
 def test_the_aws_cli_chooses_a_method_and_switches_once(tmp_path: Path) -> None:
     """The AWS CLI against `custom-auth serve` with EMAIL_OTP and SMS_OTP: the choice round, a
     choice named in the ANSWER and in --client-metadata, a switch to SMS, and the texted code."""
@@ -329,19 +348,7 @@ def test_the_aws_cli_chooses_a_method_and_switches_once(tmp_path: Path) -> None:
             ],
         )
         call = aws_cli_client(served)
-
-        def respond(step: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
-            return call(
-                "RespondToAuthChallenge",
-                ClientId=served.client_id,
-                ChallengeName="CUSTOM_CHALLENGE",
-                Session=step["Session"],
-                ChallengeResponses={
-                    "USERNAME": step["ChallengeParameters"]["USERNAME"],
-                    "ANSWER": answer,
-                },
-                **extra,
-            )
+        respond = respond_with(call, served)
 
         choice = call(
             "InitiateAuth", ClientId=served.client_id, AuthFlow="CUSTOM_AUTH",
@@ -373,19 +380,7 @@ def test_the_aws_cli_signs_up_a_new_address_and_signs_in_with_its_code(tmp_path:
         call = aws_cli_client(served)
         address = "newcomer@example.com"
         metadata = {"signInMethod": "EMAIL_OTP", "signUpAddress": address}
-
-        def respond(step: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
-            return call(
-                "RespondToAuthChallenge",
-                ClientId=served.client_id,
-                ChallengeName="CUSTOM_CHALLENGE",
-                Session=step["Session"],
-                ChallengeResponses={
-                    "USERNAME": step["ChallengeParameters"]["USERNAME"],
-                    "ANSWER": answer,
-                },
-                **extra,
-            )
+        respond = respond_with(call, served)
 
         def chosen() -> dict[str, Any]:
             choice = call(

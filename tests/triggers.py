@@ -290,3 +290,26 @@ def coverage_paused() -> Iterator[None]:
         yield
     finally:
         sys.settrace(saved)
+
+
+@contextmanager
+def everything_logged(monkeypatch: Any, caplog: Any, capfd: Any) -> Iterator[list[str]]:
+    """Every line the triggers log inside the block, at DEBUG, with Powertools' event logging
+    asked for too (the handlers must overrule it): the records and what went to stdout and
+    stderr, as one text, in the list this yields, once the block ends."""
+    import logging
+
+    from custom_auth.observability import logger
+
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    previous = logger.log_level
+    logger.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
+    written: list[str] = []
+    try:
+        yield written
+    finally:
+        logger.setLevel(previous)
+    records = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    captured = capfd.readouterr()
+    written.append("\n".join([records, captured.out, captured.err]))
