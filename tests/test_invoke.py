@@ -83,11 +83,16 @@ def test_calls_at_once_to_a_cold_function_import_it_once_with_its_environment(
     other = LocalFunction(other_spec)
     barrier = threading.Barrier(20)
 
+    colds: list[bool] = []
+
     def call(index: int) -> object:
         barrier.wait()
         # Calls of another function come and go meanwhile, with variables of their own.
         chosen = other if index % 2 else function
-        return chosen.invoke({}).result
+        invocation = chosen.invoke({})
+        if chosen is function:
+            colds.append(invocation.cold_start)
+        return invocation.result
 
     with ThreadPoolExecutor(max_workers=20) as workers:
         results = list(workers.map(call, range(20)))
@@ -95,6 +100,7 @@ def test_calls_at_once_to_a_cold_function_import_it_once_with_its_environment(
     assert len(ours) == 10
     assert all(r == {"loaded": "hi", "now": "hi", "imports": 1} for r in ours), ours
     assert results.count(1) == 10
+    assert colds.count(True) == 1  # one cold start; the calls that waited for it are warm
     import os
 
     assert "GREETING" not in os.environ and "OTHER" not in os.environ  # all restored

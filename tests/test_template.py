@@ -259,6 +259,16 @@ def test_sign_up_reaches_all_three_triggers_and_needs_proof_first() -> None:
         environment = phone_first.function(function).environment
         assert environment["SIGN_UP_USERNAME_ATTRIBUTE"] == "phone_number"
     assert load().function("DefineAuthChallengeFunction").environment["SIGN_UP"] == "false"
+    # Create and Verify both check sign-up's send cap against the pool's: both need both.
+    from custom_auth.sign_up import SignUpSettings
+
+    raised = load(
+        PasswordlessSignUp="true", PoolMaxSendsPerHour="1000", SignUpMaxSendsPerHour="400"
+    )
+    for function in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
+        environment = raised.function(function).environment
+        assert environment["POOL_MAX_SENDS_PER_HOUR"] == "1000"
+        assert SignUpSettings.from_env(environment).max_sends_per_hour == 400
     for refused in ({"AllowSelfSignUp": "true"}, {"AuthFlow": "password+otp"}):
         with pytest.raises(TemplateError, match="rule SignUpNeedsProof"):
             load(PasswordlessSignUp="true", **refused)

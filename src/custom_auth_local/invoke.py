@@ -107,7 +107,7 @@ class LocalFunction:
             self.spec.logical_id, self.spec.memory_mb, self.spec.timeout_seconds
         )
         started = time.perf_counter()
-        cold = self._handler is None
+        cold = False  # this call imported the module (a call that waited for another's is warm)
         result: Any = None
         error: BaseException | None = None
         with environment(self.environment):
@@ -115,6 +115,7 @@ class LocalFunction:
                 if self._handler is None:
                     with self._loading:
                         if self._handler is None:
+                            cold = True
                             self._handler = self._load()
                 result = self._handler(event, context)
             except InvokeError:
