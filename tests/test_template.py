@@ -439,9 +439,13 @@ def test_create_gets_the_delivery_rules_and_the_pool_cap() -> None:
     assert not set(names.values()) & set(
         template.function("DefineAuthChallengeFunction").environment
     )
-    # Verify builds the SMS method too (which checks its country list), and sends nothing.
+    # Verify builds the SMS method too (which checks its country list), and sends nothing; it
+    # reads the pool's cap only to check sign-up's send cap against it.
     verify = template.function("VerifyAuthChallengeResponseFunction").environment
-    assert set(names.values()) & set(verify) == {"SMS_ALLOWED_COUNTRY_CODES"}
+    assert set(names.values()) & set(verify) == {
+        "SMS_ALLOWED_COUNTRY_CODES",
+        "POOL_MAX_SENDS_PER_HOUR",
+    }
     assert verify["SMS_ALLOWED_COUNTRY_CODES"] == "1,44,33612"
 
 
