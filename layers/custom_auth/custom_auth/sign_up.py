@@ -36,6 +36,7 @@ from typing import Any, NamedTuple, Protocol, Self
 
 from custom_auth.errors import CustomAuthError
 from custom_auth.flow_settings import FlowSettings, SettingsError, _flag, _integer
+from custom_auth.state_store import _error_code
 
 #: The ClientMetadata key of the choice's answer that carries the address typed.
 ADDRESS_METADATA_KEY = "signUpAddress"
@@ -360,9 +361,3 @@ class CognitoAccounts:
 def _unknowable_password() -> str:
     # Every character class a password policy may ask for, then 256 bits from secrets.
     return "Aa1-" + secrets.token_urlsafe(32)
-
-
-def _error_code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return str(code or type(error).__name__)

@@ -225,8 +225,9 @@ def _chosen(
 
 
 def _address(limits: Limits, method: SignInMethod, recorded: str | None) -> Address | None:
-    """The sign-up address Verify recorded with a choice (it checked it then; a record only
-    Verify writes is read again the same way)."""
+    """``recorded`` as an address that may sign up by ``method``: one the method can send to,
+    of the pool's username kind, on the domain list; None otherwise, or with sign-up off. The
+    one rule for what the client sends, what Verify records and what Create reads back."""
     if recorded is None or limits.sign_up is None:
         return None
     address = method.sign_up_address(recorded)
@@ -394,19 +395,28 @@ def _record(
     option: str,
     now: int,
 ) -> bool:
+    address = _sign_up_address(event, limits, method)
+    value = choice_value(method.name, option, address.value if address else None)
+    return _record_round(event, limits, value, now, "the choice is refused")
+
+
+def _record_round(
+    event: VerifyAuthChallengeResponseEvent, limits: Limits, value: str, now: int, failed: str
+) -> bool:
+    """Record ``value`` beside this round (Create reads it in the next); whether it is the
+    value recorded. ``failed``: what follows if the table fails."""
     private = event.private_challenge_parameters
     sign_in, index = private.get("signIn", ""), private.get("round", "")
     if not sign_in or not (index.isascii() and index.isdigit()):
         return False  # not what Create wrote: refused, like a bad choice
-    address = _sign_up_address(event, limits, method)
     try:
         return limits.store.record_choice(
             choice_key(event.user_pool_id, sign_in, int(index)),
-            choice_value(method.name, option, address.value if address else None),
+            value,
             now + CHOICE_TTL_SECONDS,
         )
     except StateUnavailableError as error:
-        state_unavailable("the choice is refused", error)
+        state_unavailable(failed, error)
         return False
 
 
@@ -420,10 +430,9 @@ def _sign_up_address(
     if not event.user_not_found or limits.sign_up is None:
         return None
     raw = event.client_metadata.get(sign_up.ADDRESS_METADATA_KEY)
-    address = method.sign_up_address(raw) if raw is not None else None
-    if address is None or not limits.sign_up.settings.allows(address):
+    address = _address(limits, method, raw)
+    if address is None:
         logger.info("no sign-up: " + ("no address" if raw is None else "an address refused"))
-        return None
     return address
 
 
@@ -516,32 +525,20 @@ def _sign_up_round(
 ) -> Address | None:
     """The address of a sign-up round (Create put it in the private parameters); None for
     any other round."""
-    raw = event.private_challenge_parameters.get(sign_up.PRIVATE_KEY)
-    if not event.user_not_found or limits.sign_up is None or method is None or raw is None:
+    if not event.user_not_found or method is None:
         return None
-    address = method.sign_up_address(raw)
-    return address if address is not None and limits.sign_up.settings.allows(address) else None
+    return _address(limits, method, event.private_challenge_parameters.get(sign_up.PRIVATE_KEY))
 
 
 def _record_signed_up(event: VerifyAuthChallengeResponseEvent, limits: Limits, now: int) -> bool:
     """Record, beside this round, that its code made the account: the next Create presents
     SIGNED_UP. Whether it was recorded (if not, the account stands, and an ordinary sign-in
     gets into it with the same code)."""
-    private = event.private_challenge_parameters
-    sign_in, index = private.get("signIn", ""), private.get("round", "")
-    if not sign_in or not (index.isascii() and index.isdigit()):
-        return False
-    try:
-        recorded = limits.store.record_choice(
-            choice_key(event.user_pool_id, sign_in, int(index)),
-            SIGNED_UP,
-            now + CHOICE_TTL_SECONDS,
-        )
-    except StateUnavailableError as error:
-        state_unavailable("the sign-up's last round is not recorded", error)
-        return False
+    recorded = _record_round(
+        event, limits, SIGNED_UP, now, "the sign-up's last round is not recorded"
+    )
     if not recorded:
-        logger.warning("the sign-up's last round is not recorded: a record is there already")
+        logger.warning("the sign-up's last round is not recorded")
     return recorded
 
 

@@ -31,10 +31,11 @@ from custom_auth.otp import (
     display_code,
     generate_code,
     hash_code,
+    normalize_answer,
     read_private_parameters,
 )
 from custom_auth.settings import CodeSettings
-from custom_auth.sign_up import Address, hash_name, sign_up_key
+from custom_auth.sign_up import Address, hash_name, parse_address, sign_up_key, sign_up_sends_key
 from custom_auth.state_store import (
     StateConflictError,
     StateStore,
@@ -91,8 +92,6 @@ class CodeMethod:
 
     def sign_up_address(self, raw: str) -> Address | None:
         """``raw`` as an address this method can send a sign-up code to; None if not one."""
-        from custom_auth.sign_up import parse_address
-
         address = parse_address(raw, self.delivery.attribute)
         if address is None or self.delivery.refusal(address.as_attributes()) is not None:
             return None
@@ -139,8 +138,6 @@ class CodeMethod:
         """The record of the code just proven (``event``'s right answer), bound to the account
         ``user_name`` that a sign-up made for it, so that its first sign-in takes the same code;
         None if the answer is not a code this record can hold."""
-        from custom_auth.otp import normalize_answer
-
         try:
             private = read_private_parameters(event.private_challenge_parameters)
         except InvalidCodeRecordError:
@@ -340,34 +337,37 @@ def _challenge(record: CodeRecord, log: Mapping[str, Any]) -> Challenge:
 
 def _pool_allows_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: int) -> bool:
     """Count one message against the pool's hourly cap, if it is not reached."""
-    allowed = limits.store.count_send(
+    return _hourly_cap_allows(
+        limits,
         pool_sends_key(event.user_pool_id, now),
         limits.settings.pool_max_sends_per_hour,
-        expires_at=(now // HOUR + 2) * HOUR,
+        now,
+        "the pool's hourly cap on messages is reached: no code is sent",
+        Metric.POOL_SEND_CAP_REACHED,
     )
-    if not allowed:
-        logger.error(
-            "the pool's hourly cap on messages is reached: no code is sent",
-            extra={"cap": limits.settings.pool_max_sends_per_hour},
-        )
-        count(Metric.POOL_SEND_CAP_REACHED)
-    return allowed
 
 
 def _sign_ups_allow_a_send(event: CreateAuthChallengeEvent, limits: Limits, now: int) -> bool:
     """Count one sign-up message against ``SIGN_UP_MAX_SENDS_PER_HOUR``, if it is not reached."""
-    from custom_auth.sign_up import sign_up_sends_key
-
-    cap = limits.sign_up.settings.max_sends_per_hour if limits.sign_up else 0
-    allowed = limits.store.count_send(
-        sign_up_sends_key(event.user_pool_id, now), cap, expires_at=(now // HOUR + 2) * HOUR
+    return _hourly_cap_allows(
+        limits,
+        sign_up_sends_key(event.user_pool_id, now),
+        limits.sign_up.settings.max_sends_per_hour if limits.sign_up else 0,
+        now,
+        "sign-up's hourly cap on messages is reached: no sign-up code is sent",
+        Metric.SIGN_UP_SEND_CAP_REACHED,
     )
+
+
+def _hourly_cap_allows(
+    limits: Limits, key: str, cap: int, now: int, refusal: str, metric: Metric
+) -> bool:
+    """Add one to the clock hour's counter under ``key`` if it is below ``cap``; log and count
+    ``metric`` when it is not."""
+    allowed = limits.store.count_send(key, cap, expires_at=(now // HOUR + 2) * HOUR)
     if not allowed:
-        logger.error(
-            "sign-up's hourly cap on messages is reached: no sign-up code is sent",
-            extra={"cap": cap},
-        )
-        count(Metric.SIGN_UP_SEND_CAP_REACHED)
+        logger.error(refusal, extra={"cap": cap})
+        count(metric)
     return allowed
 
 
