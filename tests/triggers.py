@@ -5,7 +5,7 @@ import importlib.util
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,6 +292,50 @@ def coverage_paused() -> Iterator[None]:
         sys.settrace(saved)
 
 
+# Attributes every LogRecord has that logging itself fills with times and ids: floats such as
+# relativeCreated=20312.4871516 hold a six-digit code by chance now and then (the run of
+# hundreds of moto and botocore DEBUG records made that a flaky failure twice), and no secret
+# can be in them.
+_CLOCKS_AND_IDS = frozenset(
+    {"created", "msecs", "relativeCreated", "thread", "process", "lineno", "taskName"}
+)
+
+
+def records_written(records: Iterable[Any]) -> list[str]:
+    """Each captured record as one JSON line: its message and every attribute but the clocks
+    and ids logging fills in (the extras a logger call adds are all kept)."""
+    import json
+
+    return [
+        json.dumps(
+            {
+                **{k: v for k, v in record.__dict__.items() if k not in _CLOCKS_AND_IDS},
+                "message": record.getMessage(),
+            },
+            default=str,
+        )
+        for record in records
+    ]
+
+
+def leaked(secrets: Iterable[str], written: str) -> list[int]:
+    """The lengths of the secrets found in ``written`` (lengths, so a failure shows none).
+    A secret of digits only (a code) is found where it stands on its own, not inside a longer
+    run of letters and digits, where six digits turn up by chance (a request id, a hash); any
+    other secret is found anywhere."""
+    found = []
+    for secret in secrets:
+        if not secret:
+            continue
+        if secret.isdigit():
+            pattern = rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])"
+            if re.search(pattern, written):
+                found.append(len(secret))
+        elif secret in written:
+            found.append(len(secret))
+    return sorted(found)
+
+
 @contextmanager
 def everything_logged(monkeypatch: Any, caplog: Any, capfd: Any) -> Iterator[list[str]]:
     """Every line the triggers log inside the block, at DEBUG, with Powertools' event logging
@@ -310,6 +354,5 @@ def everything_logged(monkeypatch: Any, caplog: Any, capfd: Any) -> Iterator[lis
         yield written
     finally:
         logger.setLevel(previous)
-    records = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
     captured = capfd.readouterr()
-    written.append("\n".join([records, captured.out, captured.err]))
+    written.append("\n".join([*records_written(caplog.records), captured.out, captured.err]))
