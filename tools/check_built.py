@@ -12,35 +12,73 @@ fresh process of ``--python``: a python3.13 virtualenv holding only boto3 (which
 runtime provides) and moto (to stand in for AWS). Nothing of this project is installed there,
 so the import can only succeed from the built artifacts.
 
+With ``--native`` (a build for this machine's architecture: the arm64 one's binaries cannot
+load here, tools/check_wheels.py reads their tags instead), each trigger also imports the
+layer's native modules (NATIVE_MODULES) from the built layer, and the cases that need them run.
+
     python tools/check_built.py --python .venv-lambda/bin/python [--build-dir .aws-sam/build]
+        [--native]
 """
 
 import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from custom_auth_local.sample_events import FOLDERS, SAMPLE_TIME
+from custom_auth_local.sample_events import FOLDERS, SAMPLE_TIME, parameters
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
-from custom_auth_local.template import FunctionSpec, Template
+from custom_auth_local.template import FunctionSpec, Template, local_ref
 
 ROOT = Path(__file__).resolve().parent.parent
-# One sample per function, and the answer its name promises.
-CASES = {
-    "define": (
+# A deployment of the samples: any address will do, the stand-ins verify it.
+SENDER = {"SenderEmail": "no-reply@example.com"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A built trigger answering one sample event, events/<its folder>/<scenario>.json, deployed
+    with the template parameters the sample is for (sample_events.PARAMETERS) and ``parameters``."""
+
+    trigger: str  # define, create or verify (sample_events.FOLDERS)
+    scenario: str
+    response: Mapping[str, Any] | None = None  # the whole answer, when it is known in advance
+    filled: tuple[str, ...] = ()  # keys of the answer that must be there and not empty
+    emails: int = 0  # the messages it sends
+    parameters: Mapping[str, str] = field(default_factory=dict)  # beyond the sample's own
+    # Items to put first, by table (logical id), in DynamoDB's JSON ({"S": ...}; "B" in base64).
+    items: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    native: bool = False  # it loads the layer's native wheels: runs with --native only
+
+
+# The cases, each trigger of the template in one at least: one line adds one.
+CASES = (
+    Case(
+        "define",
         "new_sign_in",
         {"challengeName": "CUSTOM_CHALLENGE", "issueTokens": False, "failAuthentication": False},
     ),
-    "create": ("first_round", None),  # checked below: public parameters, and a message sent
-    "verify": ("right_answer", {"answerCorrect": True}),
-}
+    Case("create", "first_round", filled=("publicChallengeParameters",), emails=1),
+    Case("verify", "right_answer", {"answerCorrect": True}),
+)
+# With --native, every trigger imports these from the built layer: the compiled parts of
+# cryptography, cffi and cbor2, and webauthn (PASSKEY), which needs them.
+NATIVE_MODULES = ("cryptography.hazmat.bindings._rust", "_cffi_backend", "cbor2._cbor2", "webauthn")
 
 # Runs inside the python3.13 process: the built function and layer first on sys.path.
 PROBE = r"""
-import json, os, sys, time
-function_dir, layer_dir, event_path, at, key, table = sys.argv[1:7]
+import base64, importlib, json, os, sys, time
+function_dir, layer_dir, event_path, at, key, setup = sys.argv[1:7]
+setup = json.loads(setup)
+native = setup["native"]
+if not native:
+    # The layer's binaries are for another machine: moto, standing in for AWS, needs a
+    # cryptography, and takes this virtualenv's (the same pin) before the layer is on the path.
+    # A function importing cryptography gets that one too; the --native run loads the layer's.
+    import cryptography.hazmat.bindings._rust
 sys.path[:0] = [function_dir, layer_dir]
 import boto3
 from moto import mock_aws
@@ -51,15 +89,17 @@ with mock_aws():
     sender = os.environ.get("SENDER_EMAIL")
     if sender:
         boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
-    state_table = os.environ.get("STATE_TABLE_NAME")
-    if state_table:
-        declared = json.loads(table)
-        boto3.client("dynamodb").create_table(
-            TableName=state_table,
-            KeySchema=declared["KeySchema"],
-            AttributeDefinitions=declared["AttributeDefinitions"],
-            BillingMode=declared["BillingMode"],
-        )
+    dynamodb = boto3.client("dynamodb")
+    for name, declared in setup["tables"].items():
+        dynamodb.create_table(TableName=name, **declared)
+    def typed(value):
+        if isinstance(value, dict):
+            return {k: base64.b64decode(v) if k == "B" and isinstance(v, str) else typed(v)
+                    for k, v in value.items()}
+        return [typed(v) for v in value] if isinstance(value, list) else value
+    for name, items in setup["items"].items():
+        for item in items:
+            dynamodb.put_item(TableName=name, Item=typed(item))
     time.time = lambda: float(at)
     import app
     import custom_auth, aws_lambda_powertools
@@ -77,6 +117,7 @@ print(json.dumps({
     "python": list(sys.version_info[:2]),
     "custom_auth": custom_auth.__file__,
     "powertools": aws_lambda_powertools.__file__,
+    "native": {name: importlib.import_module(name).__file__ for name in native},
     "response": result["response"],
     "emails_sent": sent,
 }))
@@ -164,52 +205,108 @@ def check_bytecode(layer_dir: Path) -> list[str]:
     return problems
 
 
-def check(python: str, build: Path, template: Template) -> list[str]:
+# What the probe creates each table with: what the functions' reads and writes depend on.
+TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
+
+
+def check_case(
+    python: str, build: Path, case: Case, spec: FunctionSpec, deployed: Template, native: bool
+) -> list[str]:
+    """One trigger answers one sample, with every table of its deployment and the case's
+    items in them; with ``native``, it imports the native modules too."""
     layer_dir = build / "CustomAuthLayer" / "python"
-    problems = check_bytecode(layer_dir)
-    table = template.properties("UserStateTable")
-    triggers = template.triggers()
-    for logical_id, spec in template.functions().items():
+    table = "AWS::DynamoDB::Table"
+    setup = {
+        "tables": {
+            local_ref(name, table): deployed.properties(name, *TABLE_PROPERTIES)
+            for name in deployed.resources_of_type(table)
+        },
+        "items": {local_ref(name, table): items for name, items in case.items.items()},
+        "native": NATIVE_MODULES if native else (),
+    }
+    logical_id, scenario = spec.logical_id, case.scenario
+    event = ROOT / "events" / FOLDERS[case.trigger] / f"{scenario}.json"
+    done = subprocess.run(
+        [
+            python,
+            "-c",
+            PROBE,
+            str(build / logical_id),
+            str(layer_dir),
+            str(event),
+            str(SAMPLE_TIME + 60),
+            DEVELOPMENT_CODE_KEY,
+            json.dumps(setup),
+        ],
+        env=_env(spec),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return [f"{logical_id}: {scenario} failed\n{done.stderr[-2000:]}"]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    problems = []
+    where = [report["custom_auth"], report["powertools"], *report["native"].values()]
+    if not all(Path(path).is_relative_to(layer_dir) for path in where):
+        problems.append(f"{logical_id}: imported outside the built layer: {where}")
+    if report["python"] != [3, 13]:
+        problems.append(f"{logical_id}: ran under Python {report['python']}, not 3.13")
+    response = report["response"]
+    if case.response is not None and response != case.response:
+        problems.append(f"{logical_id}: {scenario} answered {response}, not {case.response}")
+    problems += [
+        f"{logical_id}: {scenario} answered without {key}: {response}"
+        for key in case.filled
+        if not response.get(key)
+    ]
+    if report["emails_sent"] != case.emails:
+        problems.append(
+            f"{logical_id}: {scenario} sent {report['emails_sent']} emails, not {case.emails}"
+        )
+    if not problems:
+        print(f"{logical_id}: built function and layer answer {scenario} under Python 3.13")
+        if report["native"]:
+            loaded = [str(Path(path).relative_to(layer_dir)) for path in report["native"].values()]
+            print(f"  and load from the layer: {', '.join(loaded)}")
+    return problems
+
+
+def check(python: str, build: Path, native: bool) -> list[str]:
+    templates: dict[tuple[tuple[str, str], ...], Template] = {}
+
+    def template(overrides: Mapping[str, str]) -> Template:
+        key = tuple(sorted({**SENDER, **overrides}.items()))
+        if key not in templates:
+            templates[key] = Template.load(ROOT / "template.yaml", dict(key))
+        return templates[key]
+
+    default = template({})
+    problems = check_bytecode(build / "CustomAuthLayer" / "python")
+    triggers = default.triggers()
+    for logical_id, spec in default.functions().items():
         if logical_id not in triggers:
             problems += check_imports(python, build, spec)
-    for logical_id, spec in triggers.items():
-        trigger = next(t for t, folder in FOLDERS.items() if spec.code_uri.name == folder)
-        scenario, expected = CASES[trigger]
-        event = ROOT / "events" / FOLDERS[trigger] / f"{scenario}.json"
-        done = subprocess.run(
-            [
-                python,
-                "-c",
-                PROBE,
-                str(build / logical_id),
-                str(layer_dir),
-                str(event),
-                str(SAMPLE_TIME + 60),
-                DEVELOPMENT_CODE_KEY,
-                json.dumps(table),
-            ],
-            env=_env(spec),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            problems.append(f"{logical_id}: failed\n{done.stderr[-2000:]}")
+    covered = {FOLDERS[case.trigger] for case in CASES}
+    problems += [
+        f"{logical_id}: no case in CASES for {spec.code_uri.name}"
+        for logical_id, spec in triggers.items()
+        if spec.code_uri.name not in covered
+    ]
+    for case in CASES:
+        if case.native and not native:
+            print(f"{case.trigger} {case.scenario}: skipped, it needs the native wheels (--native)")
             continue
-        report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        where = [report["custom_auth"], report["powertools"]]
-        if not all(str(layer_dir) in path for path in where):
-            problems.append(f"{logical_id}: imported outside the built layer: {where}")
-        if report["python"] != [3, 13]:
-            problems.append(f"{logical_id}: ran under Python {report['python']}, not 3.13")
-        response = report["response"]
-        if expected is not None and response != expected:
-            problems.append(f"{logical_id}: {scenario} answered {response}, not {expected}")
-        if trigger == "create" and (
-            report["emails_sent"] != 1 or not response.get("publicChallengeParameters")
-        ):
-            problems.append(f"{logical_id}: {scenario} sent {report['emails_sent']} emails")
-        print(f"{logical_id}: built function and layer answer {scenario} under Python 3.13")
+        deployed = template({**parameters(case.trigger, case.scenario), **case.parameters})
+        specs = [
+            spec
+            for spec in deployed.triggers().values()
+            if spec.code_uri.name == FOLDERS[case.trigger]
+        ]
+        if not specs:
+            problems.append(f"{case.trigger} {case.scenario}: no trigger of that folder deployed")
+        for spec in specs:
+            problems += check_case(python, build, case, spec, deployed, native)
     return problems
 
 
@@ -217,9 +314,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", required=True, help="a python3.13 with only boto3 and moto")
     parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="the build is for this machine: import the native modules, run the cases needing them",
+    )
     args = parser.parse_args()
-    template = Template.load(ROOT / "template.yaml", {"SenderEmail": "no-reply@example.com"})
-    problems = check(args.python, args.build_dir, template)
+    problems = check(args.python, args.build_dir.resolve(), args.native)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
