@@ -177,7 +177,7 @@ def test_an_unknown_user_who_chooses_looks_like_a_known_one_and_is_sent_nothing(
     ("answer", "metadata", "attributes", "logged"),
     [
         ("FAX_OTP", None, ALICE, "not a method name"),
-        ("PASSKEY", None, ALICE, "not a method name"),
+        ("TOTP", None, ALICE, "not a method name"),
         ("424242", None, ALICE, "not a method name"),  # a code typed in the wrong place
         ("EMAIL_OTP", {"signInMethod": "SMS_OTP"}, ALICE, "two different names"),
         (

@@ -303,7 +303,7 @@ def test_the_conditions_tell_each_method_from_the_others() -> None:
         ]
     ]
     assert all(a == b or a not in b for a in names for b in names)
-    assert names == ["EMAIL_OTP", "SMS_OTP", "MAGIC_LINK"]
+    assert names == ["EMAIL_OTP", "SMS_OTP", "MAGIC_LINK", "PASSKEY"]
 
 
 @pytest.mark.parametrize("listed", METHOD_LISTS)
@@ -522,28 +522,28 @@ def test_code_and_delivery_parameters_default_to_what_the_functions_default_to()
         ({"AuthFlow": "password"}, "parameter AuthFlow: must be one of otp, password+otp"),
         (
             {"SignInMethods": "FAX_OTP"},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
-            "got 'FAX_OTP'",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, "
+            "PASSKEY; got 'FAX_OTP'",
         ),
         (
-            {"SignInMethods": "EMAIL_OTP,PASSKEY"},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
-            "got 'PASSKEY'",
+            {"SignInMethods": "EMAIL_OTP,TOTP"},
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, "
+            "PASSKEY; got 'TOTP'",
         ),
         (
             {"SignInMethods": "email"},  # OtpChannel's value is no method's name
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
-            "got 'email'",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, "
+            "PASSKEY; got 'email'",
         ),
         (
             {"SignInMethods": ""},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
-            "got ''",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, "
+            "PASSKEY; got ''",
         ),
         (
             {"SignInMethods": "EMAIL_OTP,"},
-            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK; "
-            "got ''",
+            "parameter SignInMethods: each item must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, "
+            "PASSKEY; got ''",
         ),
         ({"OtpChannel": "email"}, "unknown parameter OtpChannel;"),  # replaced by SignInMethods
         ({"OtpLength": "21"}, "parameter OtpLength: must be from 6 to 20"),
@@ -656,6 +656,8 @@ def test_outputs_name_the_pool_the_client_and_the_functions() -> None:
         "UserStateTableName",
         "SignInWebAclArn",
         "SignInPageConfig",
+        "PasskeyApiUrl",
+        "PasskeyCredentialsTableName",
     }
     # What an existing pool needs to be associated with: only when there is a web ACL.
     assert outputs["SignInWebAclArn"]["Condition"] == "WafOn"
@@ -755,7 +757,8 @@ def xray_roles(translated: dict[str, Any]) -> dict[str, bool]:
 def test_translated_with_tracing_off_no_role_may_write_to_xray() -> None:
     status, translated, complaints = sam_translate(ROOT / "template.yaml")
     assert (status, complaints) == (0, "")
-    every = [*FUNCTIONS.values(), ROTATION, "RotateMagicLinkKeyFunction"]  # conditions kept
+    # Conditions kept: the magic-link key's rotation and the passkey API are there too.
+    every = [*FUNCTIONS.values(), ROTATION, "RotateMagicLinkKeyFunction", "PasskeyApiFunction"]
     assert xray_roles(translated) == dict.fromkeys(every, False)
     functions = [
         r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
@@ -1064,6 +1067,9 @@ SAMPLES = {
     "LogKmsKeyArn": KEY_ARN,
     "AlarmTopicArn": TOPIC_ARN,
     "MagicLinkRedirectUris": "https://app.example.com/signin/",
+    "PasskeyRpIds": "example.com",
+    "PasskeyOrigins": "https://app.example.com",
+    "PasskeyClientIds": "1example23456789abcdefghij",
 }
 OPAQUE_RESOURCES = (
     "AWS::CloudFormation::Stack",

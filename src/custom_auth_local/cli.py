@@ -417,6 +417,68 @@ def _outbox_link(outbox: Path, username: str) -> str | None:
     return None
 
 
+def passkeys_command(args: argparse.Namespace) -> int:
+    """``custom-auth passkeys list --user U``: the passkeys a user has registered (their
+    names, ids, transports, when made and last used; never a key)."""
+    from custom_auth.credentials import CredentialStore, owner_key
+    from custom_auth_local.template import local_ref
+
+    stack: dict[str, Any] = {}
+    stack_file = args.stack_file
+    if stack_file is None and args.endpoint_url is None and args.user_pool_id is None:
+        stack_file = DEFAULT_STACK_FILE if DEFAULT_STACK_FILE.is_file() else None
+    if stack_file is not None:
+        loaded = read_json(stack_file, "--stack-file")
+        if not isinstance(loaded, dict):
+            raise UsageError(f"--stack-file {stack_file}: must be a JSON object")
+        stack = loaded
+    endpoint_url = args.endpoint_url or stack.get("endpoint_url")
+    pool_id = args.user_pool_id or stack.get("user_pool_id")
+    if not pool_id:
+        raise UsageError(
+            "--user-pool-id is required (or --stack-file, or a running `custom-auth serve`)"
+        )
+    region = args.region or stack.get("region") or pool_id.split("_")[0]
+    # A local stack's table has the name the stand-ins gave it.
+    local = bool(stack) or endpoint_url is not None
+    table = args.table or (
+        local_ref("PasskeyCredentialsTable", "AWS::DynamoDB::Table") if local else None
+    )
+    if not table:
+        raise UsageError(
+            "--table is required for a deployed pool (the PasskeyCredentialsTableName output)"
+        )
+    credentials = {}
+    if endpoint_url and not boto3.session.Session().get_credentials():
+        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    clients = {"region_name": region, "endpoint_url": endpoint_url, **credentials}
+    cognito = boto3.client("cognito-idp", **clients)
+    try:
+        user = cognito.admin_get_user(UserPoolId=pool_id, Username=args.user)
+    except cognito.exceptions.UserNotFoundException:
+        raise UsageError(f"--user: no user {args.user!r} in {pool_id}") from None
+    store = CredentialStore(table, client=boto3.client("dynamodb", **clients))
+    passkeys = [c.described() for c in store.owned_by(owner_key(pool_id, user["Username"]))]
+    if args.json:
+        print(json.dumps(passkeys, indent=2))
+        return 0
+    if not passkeys:
+        print(f"{args.user} has no passkeys.")
+        return 0
+    print(f"{args.user} has {len(passkeys)} passkey{'s' if len(passkeys) > 1 else ''}:")
+    for passkey in passkeys:
+        used = passkey["lastUsedAt"]
+        last = datetime.fromtimestamp(used).isoformat(timespec="seconds") if used else "never"
+        made = datetime.fromtimestamp(passkey["createdAt"]).isoformat(timespec="seconds")
+        transports = ",".join(passkey["transports"]) or "-"
+        print(f"  {passkey['name']}  id {passkey['id']}")
+        print(
+            f"    made {made}, last used {last}, transports {transports}, "
+            f"{'synced' if passkey['backedUp'] else 'this device only'}"
+        )
+    return 0
+
+
 def outbox_command(args: argparse.Namespace) -> int:
     """``custom-auth outbox``: the messages the triggers sent locally."""
     messages = Outbox(args.outbox).messages()
@@ -449,9 +511,16 @@ def _template_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--outbox", type=Path, default=DEFAULT_OUTBOX, help="where messages go")
 
 
+#: The methods a terminal can answer: a passkey needs a browser's authenticator (the page).
+TERMINAL_METHODS = [name for name in REGISTRY if name != "PASSKEY"]
+
+
 def _method_argument(command: argparse.ArgumentParser, what: str) -> None:
     command.add_argument(
-        "--method", choices=list(REGISTRY), metavar="METHOD", help=f"{' | '.join(REGISTRY)}: {what}"
+        "--method",
+        choices=TERMINAL_METHODS,
+        metavar="METHOD",
+        help=f"{' | '.join(TERMINAL_METHODS)}: {what}",
     )
 
 
@@ -517,6 +586,19 @@ def parser() -> argparse.ArgumentParser:
     box.add_argument("--last", action="store_true", help="only the last message")
     box.add_argument("--json", action="store_true", help="as JSON")
     box.set_defaults(run=outbox_command)
+
+    keys = commands.add_parser("passkeys", help="show a user's passkeys (PASSKEY)")
+    keys.add_argument("action", choices=["list"], help="list: the user's passkeys")
+    keys.add_argument("--user", required=True, help="the user's name, email or phone number")
+    keys.add_argument("--endpoint-url", help="a local endpoint (custom-auth serve)")
+    keys.add_argument("--stack-file", type=Path, help="stack.json of custom-auth serve")
+    keys.add_argument("--user-pool-id")
+    keys.add_argument("--region")
+    keys.add_argument(
+        "--table", help="the credentials table (deployed: PasskeyCredentialsTableName)"
+    )
+    keys.add_argument("--json", action="store_true", help="as JSON")
+    keys.set_defaults(run=passkeys_command)
 
     run = commands.add_parser("invoke", help="run a function of template.yaml on an event")
     run.add_argument("logical_id", metavar="LOGICAL_ID", help="the function's logical id")

@@ -275,10 +275,10 @@ def create_link_key(client: Any, alias: str) -> str:
 
 def create_table(client: Any, table_name: str, properties: Mapping[str, Any]) -> None:
     """Create a table as an ``AWS::DynamoDB::Table`` with ``properties`` declares it: its keys,
-    billing mode and TTL attribute (what the triggers' reads and writes depend on)."""
+    indexes, billing mode and TTL attribute (what the triggers' reads and writes depend on)."""
     capacity = {
         key: properties[key]
-        for key in ("BillingMode", "ProvisionedThroughput")
+        for key in ("BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes")
         if key in properties
     }
     client.create_table(

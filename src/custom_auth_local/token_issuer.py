@@ -328,6 +328,19 @@ class TokenIssuer:
 
     # --- checking ---------------------------------------------------------------------------------
 
+    def authorizer_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of ``token`` as API Gateway's JWT authorizer checks it: signed by one of
+        this pool's keys, this pool's issuer, not expired (by the pool's clock); None if not.
+        Like that authorizer, it does not ask whether the token was revoked, nor which kind it
+        is (the function checks ``token_use``); the caller checks the audience."""
+        for use in self._keys:
+            decoded = self._decode(token, use)
+            if decoded is not None:
+                claims = dict(decoded.claims)
+                if claims.get("iss") == self.issuer and self.clock() < float(claims.get("exp", 0)):
+                    return claims
+        return None
+
     def access_token_origin(self, token: str) -> Origin:
         """The origin of a live access token of this pool; NotAuthorizedException otherwise,
         with Cognito's message (never the token)."""

@@ -56,6 +56,8 @@ class Metric(StrEnum):
     CHOICES_REFUSED = "ChoicesRefused"
     MAGIC_LINKS_SENT = "MagicLinksSent"
     MAGIC_LINKS_REFUSED = "MagicLinksRefused"
+    PASSKEYS_ACCEPTED = "PasskeysAccepted"
+    PASSKEYS_REFUSED = "PasskeysRefused"
     ACCOUNTS_SIGNED_UP = "AccountsSignedUp"
     SIGN_UPS_REFUSED = "SignUpsRefused"
     SIGN_UPS_FAILED = "SignUpsFailed"

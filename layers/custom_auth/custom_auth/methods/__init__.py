@@ -21,6 +21,7 @@ REGISTRY: Mapping[str, str] = {
     "EMAIL_OTP": "custom_auth.methods.email_otp",
     "SMS_OTP": "custom_auth.methods.sms_otp",
     "MAGIC_LINK": "custom_auth.methods.magic_link",
+    "PASSKEY": "custom_auth.methods.passkey",
 }
 
 #: Methods a client may start in more than one way (a magic link: "send me one", or "I have

@@ -1,0 +1,180 @@
+"""The passkey API's routes: an API Gateway HTTP API event (payload 2.0) in, a response out.
+
+API Gateway's JWT authorizer has checked the token's signature, expiry, issuer and audience
+(the pool and its app client) before the function runs, and passes its claims. This module
+checks them again, and what the authorizer cannot: the token is an access token
+(``token_use``) of this pool (``iss``) for an allowed client (``client_id``), naming a user.
+A request without claims is 401 and a token that is not a usable access token 403, each with
+a JSON body ``{"error": ..., "message": ...}``, as every refusal has. The local pool
+(``custom-auth serve``) checks the token itself and builds the same event.
+
+``POST /passkeys/sign-in-challenge`` takes no token: it is how a usernameless sign-in gets
+its challenge before it knows who is signing in.
+"""
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from custom_auth.credentials import CredentialStore
+from custom_auth.observability import logger
+from custom_auth.passkeys import PasskeySettings
+from custom_auth.registration import (
+    Caller,
+    RegistrationError,
+    delete_passkey,
+    finish_registration,
+    list_passkeys,
+    registration_options,
+    rename_passkey,
+    sign_in_challenge,
+)
+from custom_auth.state_store import StateUnavailableError
+
+#: The routes, as HTTP API route keys.
+SIGN_IN_CHALLENGE = "POST /passkeys/sign-in-challenge"
+OPTIONS = "POST /passkeys/registration/options"
+REGISTER = "POST /passkeys/registration"
+LIST = "GET /passkeys"
+RENAME = "PATCH /passkeys/{id}"
+DELETE = "DELETE /passkeys/{id}"
+ROUTES = (SIGN_IN_CHALLENGE, OPTIONS, REGISTER, LIST, RENAME, DELETE)
+
+
+@dataclass(frozen=True)
+class PasskeyApi:
+    """The routes, for one pool and its clients."""
+
+    settings: PasskeySettings
+    store: CredentialStore
+    #: The pool's token issuer: ``https://cognito-idp.<region>.amazonaws.com/<userPoolId>``.
+    issuer: str
+    #: The app clients whose access tokens are accepted.
+    client_ids: frozenset[str]
+    clock: Callable[[], float] = time.time
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Answer one request; every refusal is a JSON error, never an exception."""
+        route = event.get("routeKey") if isinstance(event, Mapping) else None
+        now = int(self.clock())
+        try:
+            if route == SIGN_IN_CHALLENGE:
+                return _ok(200, sign_in_challenge(self.settings, self.store, now))
+            if route not in ROUTES:
+                raise RegistrationError(404, "route: not one of the passkey API's")
+            caller = self.caller(event)
+            body = _body(event)
+            if route == OPTIONS:
+                return _ok(200, registration_options(self.settings, self.store, caller, now))
+            if route == REGISTER:
+                stored = finish_registration(self.settings, self.store, caller, body, now)
+                logger.info("passkey registered", extra={"passkeys": "registered"})
+                return _ok(201, stored.described())
+            if route == LIST:
+                return _ok(200, {"passkeys": list_passkeys(self.store, caller)})
+            passkey_id = _path_id(event)
+            if route == RENAME:
+                rename_passkey(self.store, caller, passkey_id, body)
+                return _ok(204, None)
+            delete_passkey(self.store, caller, passkey_id)
+            return _ok(204, None)
+        except RegistrationError as refusal:
+            logger.warning(
+                "passkey request refused",
+                extra={
+                    "route": route if route in ROUTES else "other",
+                    "status": refusal.status,
+                    "reason": str(refusal),
+                },
+            )
+            return _error(refusal.status, str(refusal))
+        except StateUnavailableError as error:
+            logger.error("passkey table unavailable", extra={"error": str(error)})
+            return _error(503, "the passkey table is unavailable: try again")
+
+    def caller(self, event: Mapping[str, Any]) -> Caller:
+        """The user the authorizer's claims name; 401 without claims, 403 for a token that
+        is not this pool's access token for an allowed client."""
+        context = event.get("requestContext")
+        authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+        jwt = authorizer.get("jwt") if isinstance(authorizer, Mapping) else None
+        claims = jwt.get("claims") if isinstance(jwt, Mapping) else None
+        if not isinstance(claims, Mapping) or not claims:
+            raise RegistrationError(401, "Authorization: a valid access token is required")
+        if claims.get("token_use") != "access":
+            raise RegistrationError(403, "Authorization: must be an access token, not an ID token")
+        if claims.get("iss") != self.issuer:
+            raise RegistrationError(403, "Authorization: a token of another user pool")
+        if claims.get("client_id") not in self.client_ids:
+            raise RegistrationError(403, "Authorization: a token of another app client")
+        user_name, sub = claims.get("username"), claims.get("sub")
+        if not isinstance(user_name, str) or not user_name or not isinstance(sub, str):
+            raise RegistrationError(403, "Authorization: the token names no user")
+        return Caller(self.issuer.rsplit("/", 1)[-1], user_name, sub)
+
+
+def _body(event: Mapping[str, Any]) -> str:
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise RegistrationError(400, "body: must be text")
+    if event.get("isBase64Encoded"):
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise RegistrationError(400, "body: not base64 of UTF-8 text") from None
+    return body
+
+
+def _path_id(event: Mapping[str, Any]) -> str:
+    parameters = event.get("pathParameters")
+    value = parameters.get("id") if isinstance(parameters, Mapping) else None
+    if not isinstance(value, str) or not value:
+        raise RegistrationError(400, "id: the passkey's id is required in the path")
+    return value
+
+
+_HEADERS = {"content-type": "application/json", "cache-control": "no-store"}
+
+
+def _ok(status: int, value: object) -> dict[str, Any]:
+    if value is None:
+        return {"statusCode": status, "headers": {"cache-control": "no-store"}, "body": ""}
+    return {"statusCode": status, "headers": dict(_HEADERS), "body": json.dumps(value)}
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    error = {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
+        409: "Conflict",
+        413: "TooLarge",
+        503: "Unavailable",
+    }.get(status, "BadRequest")
+    return {
+        "statusCode": status,
+        "headers": dict(_HEADERS),
+        "body": json.dumps({"error": error, "message": message}),
+    }
+
+
+def from_env(env: Mapping[str, str]) -> PasskeyApi:
+    """The API from ``PASSKEY_*``, ``TOKEN_ISSUER`` and ``ALLOWED_CLIENT_IDS``."""
+    from custom_auth.flow_settings import SettingsError, _required
+
+    settings = PasskeySettings.from_env(env)
+    issuer = _required(env, "TOKEN_ISSUER", "the pool whose access tokens are accepted")
+    if not issuer.startswith(("https://", "http://")) or issuer.endswith("/"):
+        raise SettingsError(f"TOKEN_ISSUER: must be the pool's issuer URL; got {issuer!r}")
+    clients = _required(env, "ALLOWED_CLIENT_IDS", "the app clients whose tokens are accepted")
+    return PasskeyApi(
+        settings=settings,
+        store=CredentialStore(settings.table_name),
+        issuer=issuer,
+        client_ids=frozenset(c.strip() for c in clients.split(",") if c.strip()),
+    )

@@ -1,0 +1,388 @@
+"""PASSKEY through the local user pool, driven by boto3 and a software authenticator
+(:mod:`tests.authenticator`: ES256 keys made here, real CBOR and signatures): a passkey
+registered through the passkey API, a sign-in with it, a usernameless one, and every refusal."""
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from custom_auth.model import AdminInitiateAuthResponse
+from custom_auth.passkey_api import (
+    DELETE,
+    LIST,
+    OPTIONS,
+    REGISTER,
+    RENAME,
+    SIGN_IN_CHALLENGE,
+    PasskeyApi,
+)
+from custom_auth_local.passkeys import api_event, passkey_api
+from custom_auth_local.stack import LocalStack
+from tests.authenticator import SoftwareAuthenticator, b64url
+from tests.test_pool import answer as respond
+from tests.test_pool import initiate
+from tests.triggers import ROOT
+
+EMAIL, OTHER = "alice@example.com", "bob@example.com"
+ORIGIN = "http://localhost:4566"
+PASSKEYS = {
+    "SenderEmail": "no-reply@example.com",
+    "SignInMethods": "EMAIL_OTP,PASSKEY",
+    "PasskeyRpIds": "localhost",
+    "PasskeyOrigins": ORIGIN,
+    "LockoutAfterFailures": "5",
+}
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    from custom_auth_local.demo import QUIET_TRIGGERS
+    from custom_auth_local.stack import local_stack
+
+    with local_stack(
+        ROOT / "template.yaml",
+        parameter_overrides=PASSKEYS,
+        env_overrides=QUIET_TRIGGERS,
+        outbox=tmp_path_factory.mktemp("outbox"),
+    ) as made:
+        made.create_user(EMAIL)
+        made.create_user(OTHER)
+        yield made
+
+
+@pytest.fixture
+def stack(pool: LocalStack) -> LocalStack:
+    """The module's pool with empty tables and outbox."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    for table in dynamodb.list_tables()["TableNames"]:
+        for item in dynamodb.scan(TableName=table)["Items"]:
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"]})
+    for sent in pool.outbox.directory.glob("*.json"):
+        sent.unlink()
+    pool.pool.invocations.clear()
+    return pool
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> PasskeyApi:
+    made = passkey_api(stack)
+    assert made is not None
+    return made
+
+
+def tokens(stack: LocalStack, username: str = EMAIL) -> dict[str, Any]:
+    """Sign in with an email code: the tokens."""
+    choice = initiate(stack, username)
+    code_round = respond(stack, choice, "EMAIL_OTP")
+    [*_, message] = [m for m in stack.outbox.messages() if m.to == username]
+    [code] = set(re.findall(r"(?<!\d)\d{6}(?!\d)", message.body))
+    done = respond(stack, code_round, code)
+    assert done.authentication_result is not None
+    return done.authentication_result.to_dict()
+
+
+def call(
+    stack: LocalStack,
+    api: PasskeyApi,
+    route: str,
+    token: str | None,
+    body: object = None,
+    passkey_id: str | None = None,
+) -> tuple[int, Any]:
+    event = api_event(
+        stack,
+        route,
+        authorization=f"Bearer {token}" if token else None,
+        body=json.dumps(body) if body is not None else "",
+        path_parameters={"id": passkey_id} if passkey_id else None,
+    )
+    if event is None:
+        return 401, None
+    response = api.handle(event)
+    return response["statusCode"], json.loads(response["body"]) if response["body"] else None
+
+
+def register(
+    stack: LocalStack, api: PasskeyApi, authenticator: SoftwareAuthenticator, token: str, **kw: Any
+) -> tuple[int, Any]:
+    status, options = call(stack, api, OPTIONS, token)
+    assert status == 200, options
+    credential = authenticator.create(options, **kw)
+    return call(stack, api, REGISTER, token, {"credential": credential, "name": "Laptop"})
+
+
+def options_of(response: AdminInitiateAuthResponse) -> dict[str, Any]:
+    parameters = dict(response.challenge_parameters or {})
+    assert parameters["SIGN_IN_METHOD"] == "PASSKEY"
+    result: dict[str, Any] = json.loads(parameters["PASSKEY_OPTIONS"])
+    return result
+
+
+def passkey_round(stack: LocalStack, username: str = EMAIL) -> AdminInitiateAuthResponse:
+    return respond(stack, initiate(stack, username), "PASSKEY")
+
+
+def registered(stack: LocalStack, api: PasskeyApi) -> SoftwareAuthenticator:
+    authenticator = SoftwareAuthenticator(origin=ORIGIN)
+    status, body = register(stack, api, authenticator, tokens(stack)["AccessToken"])
+    assert status == 201, body
+    return authenticator
+
+
+def test_register_then_sign_in_with_the_passkey(stack: LocalStack, api: PasskeyApi) -> None:
+    authenticator = registered(stack, api)
+    round_ = passkey_round(stack)
+    options = options_of(round_)
+    [allowed] = options["allowCredentials"]
+    assert allowed["id"] == b64url(next(iter(authenticator.credentials)))
+    assert options["rpId"] == "localhost" and options["userVerification"] == "required"
+    assert len(json.loads(json.dumps(options))["challenge"]) >= 43  # 32 bytes
+    done = respond(stack, round_, json.dumps(authenticator.get(options)))
+    assert done.authentication_result is not None
+    status, listed = call(stack, api, LIST, tokens(stack)["AccessToken"])
+    [passkey] = listed["passkeys"]
+    assert status == 200 and passkey["name"] == "Laptop" and passkey["lastUsedAt"]
+    assert "publicKey" not in passkey
+
+
+def test_one_assertion_signs_in_once(stack: LocalStack, api: PasskeyApi) -> None:
+    authenticator = SoftwareAuthenticator(origin=ORIGIN, counter_step=0)  # synced: 0/0
+    token = tokens(stack)["AccessToken"]
+    assert register(stack, api, authenticator, token)[0] == 201
+    round_ = passkey_round(stack)
+    assertion = json.dumps(authenticator.get(options_of(round_)))
+    assert respond(stack, round_, assertion).authentication_result is not None
+    # The same assertion, in a new sign-in: the challenge is not this round's, nor waiting.
+    again = respond(stack, passkey_round(stack), assertion)
+    assert again.authentication_result is None and options_of(again)
+
+
+def test_usernameless_sign_in(stack: LocalStack, api: PasskeyApi) -> None:
+    authenticator = registered(stack, api)
+    status, options = call(stack, api, SIGN_IN_CHALLENGE, None)
+    assert status == 200 and options["allowCredentials"] == []
+    assertion = authenticator.get(options)
+    user_name = _decode(assertion["response"]["userHandle"])
+    round_ = passkey_round(stack, user_name)
+    done = respond(stack, round_, json.dumps(assertion))
+    assert done.authentication_result is not None
+    # The waiting challenge was taken: the same assertion cannot sign in again.
+    again = respond(stack, passkey_round(stack, user_name), json.dumps(assertion))
+    assert again.authentication_result is None and options_of(again)
+
+
+def _decode(text: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+
+
+REFUSALS = {
+    "wrong origin": {"origin": "https://evil.example"},
+    "wrong rp id": {"rp_id": "example.com"},
+    "stale challenge": {"challenge": b64url(b"\x01" * 32)},
+    "not webauthn.get": {"client_type": "webauthn.create"},
+    "user not present": {"user_present": False},
+    "user not verified": {"user_verified": False},
+    "bad signature": {"tamper_signature": True},
+    "sign count not increased": {"sign_count": 0},
+    "another user's handle": {"user_handle": b"someone-else"},
+    "cross origin": {"extra_client_data": {"crossOrigin": True}},
+}
+
+
+@pytest.mark.parametrize("change", REFUSALS.values(), ids=REFUSALS.keys())
+def test_each_bad_assertion_is_a_wrong_answer(
+    stack: LocalStack, api: PasskeyApi, change: dict[str, Any]
+) -> None:
+    authenticator = registered(stack, api)
+    round_ = passkey_round(stack)
+    options = options_of(round_)
+    if "sign_count" in change:  # the authenticator has signed once before
+        first = passkey_round(stack)
+        respond(stack, first, json.dumps(authenticator.get(options_of(first))))
+        round_ = passkey_round(stack)
+        options = options_of(round_)
+    again = respond(stack, round_, json.dumps(authenticator.get(options, **change)))
+    assert again.authentication_result is None
+    assert options_of(again)["challenge"] == options["challenge"]  # the round stands
+    # And the right assertion still signs in: nothing was used up.
+    done = respond(stack, again, json.dumps(authenticator.get(options)))
+    assert done.authentication_result is not None
+
+
+def test_another_users_credential_is_refused(stack: LocalStack, api: PasskeyApi) -> None:
+    alices = registered(stack, api)
+    bobs = SoftwareAuthenticator(origin=ORIGIN)
+    assert register(stack, api, bobs, tokens(stack, OTHER)["AccessToken"])[0] == 201
+    round_ = passkey_round(stack)
+    bob_credential = next(iter(bobs.credentials))
+    options = options_of(round_)
+    again = respond(
+        stack, round_, json.dumps(bobs.get(options, credential_id=bob_credential, user_handle=None))
+    )
+    assert again.authentication_result is None
+    assert respond(stack, again, json.dumps(alices.get(options))).authentication_result
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["123456", "{}", "[]", '{"type": "public-key"}', "x" * 20_000, '{"a":' * 5000],
+    ids=["a code", "empty object", "a list", "no response", "oversized", "deeply nested"],
+)
+def test_malformed_assertions_are_wrong_answers(
+    stack: LocalStack, api: PasskeyApi, answer: str
+) -> None:
+    registered(stack, api)
+    again = respond(stack, passkey_round(stack), answer)
+    assert again.authentication_result is None and options_of(again)
+
+
+def test_an_unknown_credential_and_an_unknown_user(stack: LocalStack, api: PasskeyApi) -> None:
+    stranger = SoftwareAuthenticator(origin=ORIGIN)
+    stranger.create(
+        {
+            "challenge": b64url(b"0" * 32),
+            "rp": {"id": "localhost", "name": "x"},
+            "user": {"id": b64url(b"nobody"), "name": "nobody", "displayName": "nobody"},
+            "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+        }
+    )
+    round_ = passkey_round(stack)
+    options = options_of(round_)
+    assert options["allowCredentials"]  # a user without passkeys gets a made-up one
+    again = respond(stack, round_, json.dumps(stranger.get({**options, "allowCredentials": []})))
+    assert again.authentication_result is None
+    unknown = options_of(passkey_round(stack, "nobody@example.com"))
+    assert set(unknown) == set(options)
+    assert [len(c["id"]) for c in unknown["allowCredentials"]] == [
+        len(c["id"]) for c in options["allowCredentials"]
+    ]
+    # The same made-up id each time, as a real user's is.
+    assert (
+        options_of(passkey_round(stack, "nobody@example.com"))["allowCredentials"]
+        == unknown["allowCredentials"]
+    )
+
+
+def test_wrong_assertions_count_towards_the_lockout_and_a_passkey_signs_in_during_it(
+    stack: LocalStack, api: PasskeyApi
+) -> None:
+    authenticator = registered(stack, api)
+    for _ in range(5):  # LockoutAfterFailures
+        round_ = passkey_round(stack)
+        bad = authenticator.get(options_of(round_), tamper_signature=True)
+        assert respond(stack, round_, json.dumps(bad)).authentication_result is None
+    # Locked out now (the user's state says so); a passkey still signs in.
+    state = _user_state(stack)
+    assert int(state["locked_until"]["N"]) > int(state["last_failure_at"]["N"])
+    round_ = passkey_round(stack)
+    done = respond(stack, round_, json.dumps(authenticator.get(options_of(round_))))
+    assert done.authentication_result is not None
+
+
+def _user_state(stack: LocalStack, username: str = EMAIL) -> dict[str, Any]:
+    import boto3
+
+    table = stack.template.function("VerifyAuthChallengeResponseFunction").environment[
+        "STATE_TABLE_NAME"
+    ]
+    user_name = stack.cognito().admin_get_user(UserPoolId=stack.user_pool_id, Username=username)
+    key = f"{stack.user_pool_id}#{user_name['Username']}"
+    item: dict[str, Any] = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": key}}
+    )["Item"]
+    return item
+
+
+# --- the registration API ---------------------------------------------------------------------
+
+
+def test_registration_refusals(stack: LocalStack, api: PasskeyApi) -> None:
+    alice, bob = tokens(stack)["AccessToken"], tokens(stack, OTHER)
+    assert call(stack, api, OPTIONS, None)[0] == 401
+    assert call(stack, api, OPTIONS, "not-a-token")[0] == 401
+    status, body = call(stack, api, OPTIONS, bob["IdToken"])
+    assert status == 403 and body["error"] == "Forbidden" and "access token" in body["message"]
+    # Options made for Alice, finished with Bob's token: refused.
+    status, options = call(stack, api, OPTIONS, alice)
+    credential = SoftwareAuthenticator(origin=ORIGIN).create(options)
+    status, body = call(stack, api, REGISTER, bob["AccessToken"], {"credential": credential})
+    assert status == 403 and "challenge" in body["message"]
+    # The challenge is Alice's and still waits; a wrong origin is refused and uses it up.
+    bad = SoftwareAuthenticator(origin="https://evil.example").create(options)
+    status, body = call(stack, api, REGISTER, alice, {"credential": bad})
+    assert (status, body["message"]) == (400, "credential: the origin is not allowed")
+    status, body = call(stack, api, REGISTER, alice, {"credential": credential})
+    assert status == 400 and "challenge" in body["message"]
+    status, body = call(stack, api, REGISTER, alice, {"credential": "x"})
+    assert status == 400 and body["message"].startswith("credential")
+    assert call(stack, api, REGISTER, alice, None)[0] == 400
+
+
+def test_rename_and_delete_only_ones_own(stack: LocalStack, api: PasskeyApi) -> None:
+    authenticator = registered(stack, api)
+    alice, bob = tokens(stack)["AccessToken"], tokens(stack, OTHER)["AccessToken"]
+    passkey_id = b64url(next(iter(authenticator.credentials)))
+    assert call(stack, api, RENAME, bob, {"name": "mine"}, passkey_id)[0] == 403
+    assert call(stack, api, DELETE, bob, None, passkey_id)[0] == 403
+    assert call(stack, api, RENAME, alice, {"name": "\x00"}, passkey_id)[0] == 400
+    assert call(stack, api, RENAME, alice, {"name": "Phone"}, passkey_id)[0] == 204
+    assert call(stack, api, LIST, alice)[1]["passkeys"][0]["name"] == "Phone"
+    assert call(stack, api, LIST, bob)[1] == {"passkeys": []}
+    assert call(stack, api, DELETE, alice, None, passkey_id)[0] == 204
+    assert call(stack, api, DELETE, alice, None, passkey_id)[0] == 404
+    round_ = passkey_round(stack)
+    options = options_of(round_)
+    assert [c["id"] for c in options["allowCredentials"]] != [passkey_id]
+    deleted = authenticator.get(options, credential_id=next(iter(authenticator.credentials)))
+    again = respond(stack, round_, json.dumps(deleted))
+    assert again.authentication_result is None  # a deleted passkey signs in no more
+
+
+def test_attestation_direct_refuses_none(stack: LocalStack) -> None:
+    from custom_auth.passkey_api import from_env
+    from custom_auth_local.passkeys import FUNCTION
+
+    env = dict(stack.template.function(FUNCTION).environment)
+    env |= {
+        "TOKEN_ISSUER": stack.pool.tokens.issuer,
+        "ALLOWED_CLIENT_IDS": stack.client_id,
+        "PASSKEY_ATTESTATION": "direct",
+    }
+    direct = from_env(env)
+    token = tokens(stack)["AccessToken"]
+    status, options = call(stack, direct, OPTIONS, token)
+    assert options["attestation"] == "direct"
+    status, body = register(stack, direct, SoftwareAuthenticator(origin=ORIGIN), token)
+    assert status == 400 and "attestation" in body["message"]
+    status, body = register(
+        stack, direct, SoftwareAuthenticator(origin=ORIGIN), token, attestation="packed"
+    )
+    assert status == 201 and body["attestationFormat"] == "packed"
+
+
+def test_the_cli_lists_a_users_passkeys(
+    stack: LocalStack, api: PasskeyApi, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_cli import run
+
+    stack_file = tmp_path / "stack.json"
+    stack_file.write_text(json.dumps({"user_pool_id": stack.user_pool_id, "region": stack.region}))
+    argv = ["passkeys", "list", "--stack-file", str(stack_file)]
+    code, output, _ = run(capsys, *argv, "--user", EMAIL)
+    assert (code, output.strip()) == (0, f"{EMAIL} has no passkeys.")
+    authenticator = registered(stack, api)
+    code, output, _ = run(capsys, *argv, "--user", EMAIL)
+    passkey_id = b64url(next(iter(authenticator.credentials)))
+    assert code == 0 and f"Laptop  id {passkey_id}" in output and "last used never" in output
+    code, output, _ = run(capsys, *argv, "--user", EMAIL, "--json")
+    [listed] = output  # run() parses JSON output
+    assert listed["id"] == passkey_id and "publicKey" not in listed
+    code, _, error = run(capsys, *argv, "--user", "nobody@example.com")
+    assert code == 2 and "no user 'nobody@example.com'" in error
