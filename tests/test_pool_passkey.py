@@ -386,3 +386,23 @@ def test_the_cli_lists_a_users_passkeys(
     assert listed["id"] == passkey_id and "publicKey" not in listed
     code, _, error = run(capsys, *argv, "--user", "nobody@example.com")
     assert code == 2 and "no user 'nobody@example.com'" in error
+
+
+def test_the_cli_signs_in_with_another_method_and_stops_at_a_passkeys_round(
+    stack: LocalStack,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.test_cli import run
+    from tests.triggers import code_in
+
+    stack_file = tmp_path / "stack.json"
+    description = {"client_id": stack.client_id, "user_pool_id": stack.user_pool_id}
+    stack_file.write_text(json.dumps({**description, "region": stack.region}))
+    monkeypatch.setattr("builtins.input", lambda _: code_in(stack.outbox.messages()[-1].body))
+    argv = ["sign-in", "--username", EMAIL, "--stack-file", str(stack_file)]
+    code, output, _ = run(capsys, *argv)  # the first offered a terminal can answer: EMAIL_OTP
+    assert code == 0 and "tokens issued" in output
+    with pytest.raises(SystemExit):  # argparse: --method offers no PASSKEY
+        run(capsys, *argv, "--method", "PASSKEY")

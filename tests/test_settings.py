@@ -145,8 +145,8 @@ def test_sms_goes_nowhere_until_the_operator_lists_countries() -> None:
         (
             FlowSettings,
             {"SIGN_IN_METHODS": "EMAIL_OTP,FAX_OTP"},
-            "SIGN_IN_METHODS: each must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, PASSKEY, separated by "
-            "commas; "
+            "SIGN_IN_METHODS: each must be one of EMAIL_OTP, SMS_OTP, MAGIC_LINK, PASSKEY, "
+            "separated by commas; "
             "got 'FAX_OTP'",
         ),
         (FlowSettings, {"SIGN_IN_METHODS": "EMAIL_OTP,"}, "SIGN_IN_METHODS: each must be one"),

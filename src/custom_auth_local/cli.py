@@ -347,6 +347,12 @@ def sign_in_command(args: argparse.Namespace) -> int:
             return signin.link_in(args.answer) or str(args.answer)
         if signin.round_method(parameters) == MAGIC_LINK:
             return ask_link(parameters, username, outbox)
+        if signin.round_method(parameters) == signin.NEEDS_A_BROWSER:
+            raise signin.SignInError(
+                "PasskeyNeedsABrowser",
+                "this round is a passkey's, and a terminal has no authenticator: sign in on "
+                "the sign-in page, or choose another method with --method",
+            )
         where = parameters.code_delivery_destination or "you"
         medium = (parameters.code_delivery_delivery_medium or "").lower() or "a message"
         current = signin.round_method(parameters)

@@ -92,13 +92,18 @@ def offered_methods(parameters: ChallengeParameters) -> tuple[str, ...]:
     return tuple(value)
 
 
+#: A method a terminal cannot answer: a passkey needs a browser's authenticator.
+NEEDS_A_BROWSER = "PASSKEY"
+
+
 def choose(parameters: ChallengeParameters, method: str | None) -> str:
-    """The answer to a choice round: ``method``, which must be offered, or the first offered."""
+    """The answer to a choice round: ``method``, which must be offered, or the first offered
+    that a terminal can answer (PASSKEY only when nothing else is offered)."""
     offered = offered_methods(parameters)
     if not offered:
         raise SignInError("InvalidChallenge", "a choice of method that offers none")
     if method is None:
-        return offered[0]
+        return next((m for m in offered if m != NEEDS_A_BROWSER), offered[0])
     if method not in offered:
         raise SignInError(
             "MethodNotOffered",
