@@ -12,9 +12,8 @@ from tests.test_pool_passkey import EMAIL, PASSKEYS
 def test_the_cli_stops_at_a_passkeys_round_saying_why(
     make_custom_auth_stack: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.test_cli import run
-
     from custom_auth_local.demo import QUIET_TRIGGERS
+    from tests.test_cli import run
 
     only = make_custom_auth_stack(
         parameter_overrides={**PASSKEYS, "SignInMethods": "PASSKEY", "SenderEmail": ""},
