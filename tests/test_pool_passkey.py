@@ -406,3 +406,39 @@ def test_the_cli_signs_in_with_another_method_and_stops_at_a_passkeys_round(
     assert code == 0 and "tokens issued" in output
     with pytest.raises(SystemExit):  # argparse: --method offers no PASSKEY
         run(capsys, *argv, "--method", "PASSKEY")
+
+
+def test_no_assertion_registration_or_challenge_in_any_log_line(
+    stack: LocalStack,
+    api: PasskeyApi,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from tests.triggers import everything_logged, leaked
+
+    with everything_logged(monkeypatch, caplog, capfd) as logged:
+        authenticator = SoftwareAuthenticator(origin=ORIGIN)
+        token = tokens(stack)["AccessToken"]
+        status, options = call(stack, api, OPTIONS, token)
+        assert status == 200
+        credential = authenticator.create(options)
+        assert call(stack, api, REGISTER, token, {"credential": credential})[0] == 201
+        round_ = passkey_round(stack)
+        request = options_of(round_)
+        bad = authenticator.get(request, tamper_signature=True)
+        again = respond(stack, round_, json.dumps(bad))
+        good = authenticator.get(request)
+        assert respond(stack, again, json.dumps(good)).authentication_result is not None
+    [written] = logged
+    assert "passkey refused" in written and "the signature does not verify" in written
+    parts = [
+        *good["response"].values(),
+        *bad["response"].values(),
+        *credential["response"].values(),
+        options["challenge"],
+        request["challenge"],
+        token,
+    ]
+    found = leaked([p for p in parts if isinstance(p, str) and len(p) > 8], written)
+    assert not found, f"passkey material in the logs (lengths): {found}"
