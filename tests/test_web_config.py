@@ -71,7 +71,8 @@ def test_a_missing_key_and_a_misspelt_one(
     config = json.dumps({"region": "eu-west-1", "clientId": "1example23456789"})
     assert problems(driver, request, config) == [
         'config.json has a key this page does not know: "clientId" (it knows region, '
-        "userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, authFlow, signUp).",
+        "userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, authFlow, signUp, "
+        "passkeyApi).",
         "config.json is missing userPoolClientId: the app client's id (the template's "
         "UserPoolClientId output).",
     ]

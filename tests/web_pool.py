@@ -178,3 +178,43 @@ def refused_with(
         said = page.alert()
         check_nothing_leaked(page)
         return said
+
+
+def passkey_parameters(port: int) -> dict[str, str]:
+    """PASSKEY beside EMAIL_OTP for a page served on ``port``: the RP id ``localhost`` and its
+    origin ``http://localhost:<port>`` (WebAuthn takes localhost, not 127.0.0.1, over http)."""
+    return {
+        "SignInMethods": "EMAIL_OTP,PASSKEY",
+        "PasskeyRpIds": "localhost",
+        "PasskeyOrigins": f"http://localhost:{port}",
+    }
+
+
+@contextmanager
+def passkey_page_pool(overrides: Mapping[str, str] | None = None) -> Iterator[Serving]:
+    """:func:`page_pool` with PASSKEY on (:func:`passkey_parameters`) and ``overrides``; the
+    page is to be opened at :func:`localhost_page`."""
+    port = free_port()
+    outbox = Path(tempfile.mkdtemp(prefix="custom-auth-web-outbox-"))
+    with served(
+        ROOT / "template.yaml",
+        host="127.0.0.1",
+        port=port,
+        users=[],
+        outbox=outbox,
+        parameter_overrides={
+            "SenderEmail": SENDER,
+            **passkey_parameters(port),
+            **(overrides or {}),
+        },
+        env_overrides=QUIET,
+        web=ROOT / "web",
+        clock=lambda: time.time(),
+    ) as serving:
+        yield serving
+
+
+def localhost_page(serving: Serving) -> str:
+    """The served sign-in page's URL by the name ``localhost`` (a WebAuthn RP id)."""
+    port = serving.endpoint_url.rsplit(":", 1)[1]
+    return f"http://localhost:{port}/signin/"

@@ -17,6 +17,7 @@ const KEYS = {
   outboxUrl: "optional, local pool only: where its outbox page is",
   authFlow: "optional: the template's AuthFlow (this page signs in with otp only)",
   signUp: "optional: whether a new address gets an account once its code is typed (the template's PasswordlessSignUp; default false)",
+  passkeyApi: "optional: the passkey API's URL (the template's PasskeyApiUrl output), with PASSKEY among the sign-in methods: the page then offers to sign in with a passkey and to add one",
 };
 const RULES = {
   region: "must be an AWS Region, such as eu-west-1",
@@ -27,26 +28,47 @@ const CLIENT_ID = /^[\w+]{1,128}$/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1"]);
 const LOCAL_PATH = /^\/(?![\/\\])[A-Za-z0-9._~\/-]*$/;
 
-function checkEndpoint(value, problems) {
+function checkEndpoint(value, problems, key = "endpoint", example = "https://cognito-idp.eu-west-1.amazonaws.com/") {
   let url;
   try {
     url = new URL(value);
   } catch {
-    problems.push("config.json's endpoint must be a URL, such as https://cognito-idp.eu-west-1.amazonaws.com/.");
+    problems.push(`config.json's ${key} must be a URL, such as ${example}.`);
     return null;
   }
   // Plain http: a pool on this machine, or the server the page itself came from (custom-auth
   // serve bound to another address).
   const here = typeof location !== "undefined" && url.origin === location.origin;
   if (url.protocol !== "https:" && !(url.protocol === "http:" && (LOOPBACK.has(url.hostname) || here))) {
-    problems.push("config.json's endpoint must use https (plain http only for localhost, 127.0.0.1 or this page's own server).");
+    problems.push(`config.json's ${key} must use https (plain http only for localhost, 127.0.0.1 or this page's own server).`);
     return null;
   }
   if (url.username || url.password || url.search || url.hash) {
-    problems.push("config.json's endpoint must not carry a user name, password, query or fragment.");
+    problems.push(`config.json's ${key} must not carry a user name, password, query or fragment.`);
     return null;
   }
   return url.href;
+}
+
+// The passkey API: a URL as the endpoint's, or a path on this site (its own server, as
+// custom-auth serve bound to every interface says). Its routes are under it: ends in "/".
+function checkPasskeyApi(value, problems) {
+  if (typeof value !== "string" || !value) {
+    problems.push("config.json's passkeyApi must be a URL (the template's PasskeyApiUrl output).");
+    return null;
+  }
+  let href;
+  if (value.startsWith("/")) {
+    if (!LOCAL_PATH.test(value) || typeof location === "undefined") {
+      problems.push("config.json's passkeyApi must be a URL, or a path on this site such as /.");
+      return null;
+    }
+    href = new URL(value, location.origin).href;
+  } else {
+    href = checkEndpoint(value, problems, "passkeyApi", "https://abc123.execute-api.eu-west-1.amazonaws.com");
+    if (href === null) return null;
+  }
+  return href.endsWith("/") ? href : `${href}/`;
 }
 
 /** Check a parsed config.json; returns the settings or throws ConfigError naming each problem. */
@@ -107,8 +129,10 @@ export function checkConfig(raw) {
       signUp = raw.signUp;
     }
   }
+  let passkeyApi = null;
+  if ("passkeyApi" in raw) passkeyApi = checkPasskeyApi(raw.passkeyApi, problems);
   if (problems.length) throw new ConfigError(problems);
-  return { region: raw.region, clientId: raw.userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, signUp };
+  return { region: raw.region, clientId: raw.userPoolClientId, endpoint, codeLifetimeSeconds, outboxUrl, signUp, passkeyApi };
 }
 
 /** Fetch and check config.json (beside the page). */

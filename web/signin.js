@@ -6,8 +6,26 @@
 // page was opened with is taken out of the URL before anything else happens, and kept in memory
 // until its button is pressed: opening the page calls nothing, so a mail scanner that fetches it
 // and runs its scripts uses nothing up.
+//
+// Passkeys (PASSKEY): chosen in the method step, the round's PASSKEY_OPTIONS go to
+// navigator.credentials.get and the assertion is the answer. With config.passkeyApi the page
+// also signs in without a username (the API's sign-in challenge first; the passkey's userHandle
+// is the user name to start with) and, once signed in, lists, adds and deletes the user's
+// passkeys with the access token.
 
-import { Cognito, CognitoError, NetworkError } from "./cognito.js";
+import {
+  Cognito,
+  CognitoError,
+  NetworkError,
+  PasskeyApi,
+  PasskeyApiError,
+  WebAuthnFormError,
+  assertionJSON,
+  creationOptions,
+  registrationJSON,
+  requestOptions,
+  userHandleOf,
+} from "./cognito.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 /** Cognito answered with something that is not a step of this flow. */
@@ -19,23 +37,50 @@ class BadLink extends Error {}
 /** This page's address is not one the deployment sends sign-in links to. */
 class PageNotListed extends Error {}
 
+/** The browser's passkey ceremony failed (`cause`: its DOMException); `kind`: get or create. */
+class Ceremony extends Error {
+  constructor(cause, kind) {
+    super(`navigator.credentials.${kind}: ${(cause && cause.name) || "failed"}`);
+    this.cause = cause;
+    this.kind = kind;
+  }
+}
+
+/** The service refused a passkey's assertion. */
+class PasskeyRefused extends Error {}
+
 const MAGIC_LINK = "MAGIC_LINK";
 // `channel`: how the message travels; the page offers to switch to another channel only.
 const METHODS = {
   EMAIL_OTP: { choice: "Email me a code", sent: "by email", instead: "Email me a code instead", channel: "email" },
   SMS_OTP: { choice: "Text me a code", sent: "by text message", instead: "Text me a code instead", channel: "sms" },
   MAGIC_LINK: { choice: "Email me a sign-in link", sent: "by email", instead: "Email me a sign-in link instead", channel: "email" },
+  PASSKEY: { choice: "Use a passkey", sent: "with a passkey", instead: "Use a passkey instead", channel: "passkey", named: "a passkey" },
 };
+const PASSKEY = "PASSKEY";
 const SELECT = "SELECT";
 // A new address's right code made its account (config.signUp): that sign-in can go no further.
 const SIGNED_UP = "SIGNED_UP";
-const STEPS = ["config-step", "username-step", "method-step", "code-step", "link-step", "link-done-step", "signed-in-step"];
+const STEPS = ["config-step", "username-step", "method-step", "code-step", "passkey-step", "link-step", "link-done-step", "signed-in-step"];
 const UNEXPECTED = "The sign-in service gave an answer this page does not understand. Start again, or try later.";
 const BAD_LINK = "This sign-in link cannot be used: it may have expired or been used already. Start again to get a new one.";
 const LINK_REFUSED_HERE = "The sign-in link you opened cannot be used: it may have expired or been used already. Type the code from the same email, or start again.";
 const LINK_UNCHECKED = "We could not check your sign-in link just now. Please try again in a few minutes.";
 const OTHER_TAB_SILENT = "Another tab of this browser took this sign-in link but did not say how its sign-in went. Look there, or start again.";
 const READY_NOT_SIGNED_IN = "Your account is ready, but we could not sign you in to it just now. Continue to sign in.";
+// What a passkey's sign-in says: one sentence for every assertion the service refuses (as one
+// for every wrong code), and for each way the browser's ceremony ends without one.
+const PASSKEY_REFUSED = "That passkey was not accepted. Try again, or sign in another way.";
+const PASSKEY_NOT_USED = "No passkey was used: the request was cancelled or timed out, or this device has no passkey for this site. Try again, or sign in another way.";
+const PASSKEY_NOT_ADDED = "No passkey was added: the request was cancelled or timed out. Try again when you are ready.";
+const PASSKEY_UNSUPPORTED = "This browser cannot use passkeys on this page. Sign in another way.";
+const PASSKEY_HELD = "This device already has a passkey for your account.";
+
+// WebAuthn, where this browser has it (a secure context: https, or http on localhost).
+const WEBAUTHN = Boolean(
+  typeof window !== "undefined" && window.isSecureContext && typeof PublicKeyCredential === "function" &&
+    navigator.credentials && typeof navigator.credentials.get === "function",
+);
 
 // What an address must look like where a new one may sign up (config.signUp): an email address,
 // or a phone number in E.164 form for a pool whose users sign in with one.
@@ -57,6 +102,7 @@ const $ = (id) => document.getElementById(id);
 
 let config = null;
 let cognito = null;
+let passkeyApi = null; // with config.passkeyApi: the passkey API
 let signIn = null; // the sign-in under way: {typed, username, session, offered, method, switched, since, chose, lastChoice, code, signedUp}
 let tokens = null; // once signed in: {access, refresh}
 let calling = false; // a call to Cognito is under way: every form and button waits
@@ -72,7 +118,7 @@ function show(step, focus) {
   for (const id of STEPS) $(id).hidden = id !== step;
   $("loading").hidden = true;
   // Locally, where the codes are: while signing in.
-  const done = ["signed-in-step", "link-step", "link-done-step"].includes(step);
+  const done = ["signed-in-step", "link-step", "link-done-step", "passkey-step"].includes(step);
   $("local-note").hidden = !(config && config.outboxUrl) || done;
   const target = (focus && $(focus)) || $("title");
   target.focus();
@@ -88,6 +134,12 @@ function alertText(text) {
 
 function status(text) {
   $("status").textContent = text || "";
+}
+
+// Focus `target` now, or once the call under way ends (a disabled button cannot take it).
+function focusLater(target) {
+  if (calling) pendingFocus = target;
+  else target.focus();
 }
 
 function fieldError(id, text) {
@@ -138,6 +190,10 @@ function explain(error, during) {
   }
   if (error instanceof UnexpectedAnswer) return UNEXPECTED;
   if (error instanceof BadLink) return BAD_LINK;
+  if (error instanceof Ceremony) return ceremonyProblem(error);
+  if (error instanceof PasskeyRefused) return PASSKEY_REFUSED;
+  if (error instanceof WebAuthnFormError) return UNEXPECTED;
+  if (error instanceof PasskeyApiError) return passkeyApiProblem(error, during);
   if (error instanceof PageNotListed) {
     return "This page cannot email you a sign-in link: its address is not on the user pool's list of pages for links (MagicLinkRedirectUris). Its administrator needs to add it.";
   }
@@ -158,6 +214,9 @@ function explain(error, during) {
       }
       if (during === "code") {
         return "That code is not right, and this sign-in has had too many wrong codes. Continue to start again.";
+      }
+      if (during === "passkey") {
+        return "That passkey was not accepted, and this sign-in has had too many tries. Continue to start again.";
       }
       if (during === "choice" || during === "switch") {
         return "This sign-in has had too many tries. Continue to start again.";
@@ -180,6 +239,7 @@ function explain(error, during) {
       }
       if (/^VerifyAuthChallengeResponse/.test(detail)) {
         if (during === "link") return LINK_UNCHECKED;
+        if (during === "passkey") return "We could not check your passkey just now. Please try again in a few minutes.";
         return "We could not check your code just now. Please try again in a few minutes.";
       }
       return "Something went wrong on our side. Please try again later.";
@@ -205,18 +265,24 @@ function explain(error, during) {
 // the sign-in with a sentence (and is returned). `after` sees the answer once the page has
 // moved on.
 async function act(during, call, after) {
+  let failed = null;
   busy(true);
   try {
     const response = await call();
     await advance(response);
     if (after) after(response);
-    return null;
   } catch (error) {
     stopped(error, during);
-    return error;
+    failed = error;
   } finally {
     busy(false);
   }
+  // A PASSKEY round just began: the browser asks for the passkey at once (its button asks again).
+  if (!failed && signIn && signIn.ceremony) {
+    signIn.ceremony = false;
+    usePasskey();
+  }
+  return failed;
 }
 
 // The sign-in cannot go on (its session is spent, expired or refused): say why, and offer to
@@ -256,8 +322,11 @@ async function advance(response) {
   signIn.session = response.Session;
   signIn.username = parameters.USERNAME || signIn.username;
   if (method === SELECT) {
-    const offered = offeredIn(parameters);
-    if (!offered) throw new UnexpectedAnswer();
+    const listed = offeredIn(parameters);
+    if (!listed) throw new UnexpectedAnswer();
+    // A passkey is offered only where this browser can use one.
+    const offered = listed.filter((name) => name !== PASSKEY || WEBAUTHN);
+    if (!offered.length) throw new Ceremony(null, "get");
     signIn.offered = offered;
     if (signIn.lastChoice === MAGIC_LINK) {
       // The choice again: MAGIC_LINK was refused, and for nothing but this page's address
@@ -275,12 +344,31 @@ async function advance(response) {
     return choose(offered[0]);
   }
   signIn.lastChoice = null;
+  if (method === PASSKEY) {
+    signIn.passkeyOptions = passkeyOptionsOf(parameters);
+    if (method !== signIn.method) {
+      signIn.method = method;
+      signIn.since = Date.now();
+      signIn.ceremony = true;
+      askForPasskey();
+    }
+    return null;
+  }
   if (method !== signIn.method) {
     signIn.method = method;
     signIn.since = Date.now();
     askForCode();
   }
   return null; // the same method's next round: the caller says why
+}
+
+// A PASSKEY round's request options (PASSKEY_OPTIONS), as navigator.credentials.get takes them.
+function passkeyOptionsOf(parameters) {
+  try {
+    return requestOptions(JSON.parse(parameters.PASSKEY_OPTIONS || "null"));
+  } catch {
+    throw new UnexpectedAnswer();
+  }
 }
 
 function chooseMethod() {
@@ -299,8 +387,9 @@ function chooseMethod() {
   });
   // A link is not a code: the question and the button say so when one is offered.
   const links = signIn.offered.includes(MAGIC_LINK);
-  $("method-legend").textContent = links ? "How would you like to sign in?" : "How would you like to get your sign-in code?";
-  $("send-choice").textContent = links ? "Send" : "Send the code";
+  const passkeys = signIn.offered.includes(PASSKEY);
+  $("method-legend").textContent = links || passkeys ? "How would you like to sign in?" : "How would you like to get your sign-in code?";
+  $("send-choice").textContent = passkeys ? "Continue" : links ? "Send" : "Send the code";
   status("");
   show("method-step", "method-0");
 }
@@ -330,7 +419,7 @@ function askForCode() {
 }
 
 function fresh(typed, username = typed) {
-  return { typed, username, session: null, offered: [], method: null, switched: false, since: 0, chose: false, lastChoice: null, code: null, signedUp: false };
+  return { typed, username, session: null, offered: [], method: null, switched: false, since: 0, chose: false, lastChoice: null, code: null, signedUp: false, passkeyOptions: null, ceremony: false };
 }
 
 function start(typed) {
@@ -363,7 +452,7 @@ function chosen(method) {
   if (method === MAGIC_LINK) metadata.redirectUri = location.origin + location.pathname;
   // Always, where new addresses may sign up: the page cannot know whether this one has an
   // account, and must not behave as if it did.
-  if (config.signUp) metadata.signUpAddress = signIn.typed;
+  if (config.signUp && signIn.typed) metadata.signUpAddress = signIn.typed;
   return metadata;
 }
 
@@ -381,9 +470,14 @@ function switchTo(method) {
       // Refused (the other method is not offered after all): the code already sent stands.
       $("switch").hidden = true;
       $("code").focus();
-      alertText(`We could not switch to ${methodText(method, "sent").replace(/^by /, "")}. Type the code you have, or start again.`);
+      alertText(`We could not switch to ${switchedTo(method)}. Type the code you have, or start again.`);
     }
   });
+}
+
+// What a switch's refusal calls the method: "text message", "a passkey".
+function switchedTo(method) {
+  return (METHODS[method] && METHODS[method].named) || methodText(method, "sent").replace(/^by /, "");
 }
 
 function answer(code) {
@@ -431,6 +525,269 @@ async function signUpDone() {
     alertText(READY_NOT_SIGNED_IN);
     $("username").value = typed;
     show("username-step", "username");
+  }
+}
+
+// --- passkeys: signing in with one ----------------------------------------------------------
+
+function passkeysOn() {
+  return Boolean(passkeyApi && WEBAUTHN);
+}
+
+// The PASSKEY round: whom it signs in, the button that asks the browser (again), and a way
+// back to a code.
+function askForPasskey() {
+  $("passkey-who").textContent = signIn.typed;
+  $("passkey-for").hidden = !signIn.typed;
+  const other = signIn.offered.find((name) => name !== PASSKEY);
+  const canSwitch = Boolean(other) && !signIn.switched;
+  $("passkey-switch").hidden = !canSwitch;
+  if (canSwitch) {
+    $("passkey-switch").textContent = methodText(other, "instead");
+    $("passkey-switch").dataset.method = other;
+  }
+  status("");
+  show("passkey-step", "use-passkey");
+}
+
+// The browser's passkey for `options` (navigator.credentials.get), as AuthenticationResponseJSON.
+async function getAssertion(options) {
+  if (!WEBAUTHN) throw new Ceremony(null, "get");
+  let credential;
+  try {
+    credential = await navigator.credentials.get({ publicKey: options });
+  } catch (error) {
+    throw new Ceremony(error, "get");
+  }
+  if (!credential) throw new Ceremony({ name: "NotAllowedError" }, "get");
+  return assertionJSON(credential);
+}
+
+// Ask the browser for the passkey of this round, and answer the round with it. A ceremony that
+// ends without one (cancelled, timed out, no passkey here) leaves the round as it was.
+async function usePasskey() {
+  if (calling || !signIn || signIn.method !== PASSKEY || !signIn.passkeyOptions) return null;
+  alertText("");
+  status("");
+  let assertion = null;
+  busy(true);
+  try {
+    assertion = await getAssertion(signIn.passkeyOptions);
+  } catch (error) {
+    alertText(explain(error, "passkey"));
+    focusLater($("use-passkey"));
+  } finally {
+    busy(false);
+  }
+  if (!assertion) return null;
+  return act("passkey", respond(JSON.stringify(assertion), null), (response) => {
+    const parameters = response.ChallengeParameters || {};
+    if (response.AuthenticationResult || parameters.SIGN_IN_METHOD !== PASSKEY) return;
+    // Another round with the same options: the assertion was refused. Cognito does not say why.
+    alertText(PASSKEY_REFUSED);
+    focusLater($("use-passkey"));
+  });
+}
+
+function passkeySwitch(method) {
+  alertText("");
+  signIn.switched = true;
+  return act("switch", respond(method, chosen(method)), () => {
+    if (signIn && signIn.method === PASSKEY) {
+      $("passkey-switch").hidden = true;
+      focusLater($("use-passkey"));
+      alertText(`We could not switch to ${switchedTo(method)}. Use your passkey, or start again.`);
+    }
+  });
+}
+
+// Without a username: the passkey API's challenge, the browser's passkey for it (any of this
+// site's), and the user name its userHandle holds; then a sign-in of that user, PASSKEY chosen,
+// answered with the assertion already made (the browser is asked once).
+async function passkeySignIn() {
+  if (calling || !passkeysOn()) return;
+  held = null;
+  signIn = null;
+  alertText("");
+  status("");
+  fieldError("username-error", "");
+  busy(true);
+  try {
+    const options = requestOptions(await passkeyApi.signInChallenge());
+    const assertion = await getAssertion(options);
+    const username = userHandleOf(assertion);
+    if (!username) throw new PasskeyRefused();
+    status("Signing you in with your passkey…");
+    signIn = { ...fresh("", username), chose: true };
+    const choice = roundOf(await cognito.initiateAuth(config.clientId, username), UnexpectedAnswer);
+    if (choice.SIGN_IN_METHOD !== SELECT || !(offeredIn(choice) || []).includes(PASSKEY)) throw new UnexpectedAnswer();
+    const round = roundOf(await cognito.respond(config.clientId, signIn.session, signIn.username, PASSKEY, chosen(PASSKEY)), UnexpectedAnswer);
+    if (round.SIGN_IN_METHOD !== PASSKEY) throw new UnexpectedAnswer();
+    const done = await cognito.respond(config.clientId, signIn.session, signIn.username, JSON.stringify(assertion), null);
+    if (!done.AuthenticationResult) throw new PasskeyRefused();
+    status("");
+    await signedIn(done.AuthenticationResult);
+  } catch (error) {
+    signIn = null;
+    tokens = null;
+    status("");
+    alertText(explain(error, "passkey"));
+    show("username-step", "passkey-sign-in");
+  } finally {
+    busy(false);
+  }
+}
+
+// The browser's ceremony ended without a passkey: why, in words (DOMException names).
+function ceremonyProblem(error) {
+  const name = error.cause && error.cause.name;
+  const making = error.kind === "create";
+  if (!error.cause || name === "NotSupportedError") return PASSKEY_UNSUPPORTED;
+  if (name === "SecurityError") {
+    // The page's address is not the RP id's domain (or not a secure context).
+    const local = config && config.outboxUrl && location.hostname !== "localhost";
+    return local
+      ? `Passkeys cannot be used at this page's address. Open it at http://localhost${location.port ? `:${location.port}` : ""}${location.pathname} instead.`
+      : "Passkeys cannot be used at this page's address: it is not on the domain they are made for. Open the sign-in page at its usual address.";
+  }
+  if (making && name === "InvalidStateError") return PASSKEY_HELD;
+  if (["NotAllowedError", "AbortError", "InvalidStateError"].includes(name)) return making ? PASSKEY_NOT_ADDED : PASSKEY_NOT_USED;
+  return making ? "Your passkey could not be made. Try again, or try another device." : PASSKEY_NOT_USED;
+}
+
+// The passkey API refused: in words, by status (its message is for classifying, never shown).
+function passkeyApiProblem(error, during) {
+  const { status: code, operation } = error;
+  if (code === 401) return "Your sign-in has ended: it was signed out or has expired. Sign in again.";
+  if (code === 404 && operation === "SignInChallenge") {
+    return "Passkeys are not set up for this page: its passkey API (config.json's passkeyApi) was not found. Sign in another way.";
+  }
+  if (code === 409 && operation === "RegistrationOptions") return "You have as many passkeys as an account may have: delete one to add another.";
+  if (code === 409) return PASSKEY_HELD;
+  if ((code === 400 || code === 403 || code === 413) && operation === "Register") {
+    return "Your passkey could not be added: the sign-in service did not accept it. Try again.";
+  }
+  if (code === 429) return "There have been too many tries. Wait a few minutes and try again.";
+  if (code >= 500) {
+    return during === "passkey"
+      ? "We could not start a passkey sign-in just now. Please try again in a few minutes."
+      : "We could not reach your passkeys just now. Please try again in a few minutes.";
+  }
+  return "Something went wrong on our side. Please try again later.";
+}
+
+// --- passkeys: the signed-in user's ----------------------------------------------------------
+
+function hidePasskeys() {
+  $("passkeys").hidden = true;
+  $("passkey-list").replaceChildren();
+  $("passkey-name").value = "";
+}
+
+async function showPasskeys() {
+  hidePasskeys();
+  if (!passkeysOn() || !tokens) return;
+  $("passkeys-none").hidden = true;
+  $("passkeys").hidden = false;
+  await listPasskeys();
+}
+
+async function listPasskeys() {
+  let listed;
+  try {
+    listed = await passkeyApi.list(tokens.access);
+  } catch (error) {
+    $("passkeys-none").hidden = true;
+    alertText(`Your passkeys could not be listed. ${explain(error, "passkeys")}`);
+    return;
+  }
+  renderPasskeys(listed && Array.isArray(listed.passkeys) ? listed.passkeys : []);
+}
+
+const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+function passkeyDates(passkey) {
+  const day = (seconds) => DAY.format(new Date(seconds * 1000));
+  const added = Number.isFinite(passkey.createdAt) ? `Added ${day(passkey.createdAt)}, ` : "";
+  const used = Number.isFinite(passkey.lastUsedAt) ? `last used ${day(passkey.lastUsedAt)}` : "not used yet";
+  const said = added + used;
+  return said.charAt(0).toUpperCase() + said.slice(1);
+}
+
+function renderPasskeys(passkeys) {
+  const items = passkeys
+    .filter((passkey) => passkey && typeof passkey.id === "string")
+    .map((passkey) => {
+      const shown = typeof passkey.name === "string" && passkey.name ? passkey.name : "Passkey";
+      const item = document.createElement("li");
+      const about = document.createElement("span");
+      const name = document.createElement("strong");
+      name.textContent = shown;
+      const when = document.createElement("span");
+      when.className = "quiet";
+      when.textContent = passkeyDates(passkey);
+      about.append(name, document.createElement("br"), when);
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "secondary";
+      remove.textContent = "Delete";
+      // Said in full to a screen reader: which passkey (its visible name begins the same).
+      remove.setAttribute("aria-label", `Delete passkey ${shown}`);
+      remove.addEventListener("click", () => deletePasskey(passkey.id, shown));
+      item.append(about, remove);
+      return item;
+    });
+  $("passkey-list").replaceChildren(...items);
+  $("passkey-list").hidden = !items.length;
+  $("passkeys-none").hidden = items.length > 0;
+}
+
+// A new passkey: the API's creation options, navigator.credentials.create, and the API again.
+async function addPasskey() {
+  if (calling || !tokens || !passkeysOn()) return;
+  alertText("");
+  status("");
+  const name = $("passkey-name").value.trim();
+  busy(true);
+  try {
+    const options = creationOptions(await passkeyApi.registrationOptions(tokens.access));
+    let credential;
+    try {
+      credential = await navigator.credentials.create({ publicKey: options });
+    } catch (error) {
+      throw new Ceremony(error, "create");
+    }
+    if (!credential) throw new Ceremony({ name: "NotAllowedError" }, "create");
+    const added = await passkeyApi.register(tokens.access, registrationJSON(credential), name);
+    $("passkey-name").value = "";
+    await listPasskeys();
+    status(`Passkey added: ${added && typeof added.name === "string" ? added.name : "Passkey"}. Next time, sign in with it.`);
+  } catch (error) {
+    alertText(explain(error, "add-passkey"));
+  } finally {
+    focusLater($("add-passkey"));
+    busy(false);
+  }
+}
+
+async function deletePasskey(id, shown) {
+  if (calling || !tokens || !passkeysOn()) return;
+  alertText("");
+  status("");
+  busy(true);
+  try {
+    try {
+      await passkeyApi.remove(tokens.access, id);
+    } catch (error) {
+      if (!(error instanceof PasskeyApiError && error.status === 404)) throw error; // gone already
+    }
+    await listPasskeys();
+    status(`Passkey deleted: ${shown}. It no longer signs you in; your device may still offer it until you remove it there too.`);
+  } catch (error) {
+    alertText(explain(error, "delete-passkey"));
+  } finally {
+    focusLater($("passkeys-title"));
+    busy(false);
   }
 }
 
@@ -691,6 +1048,7 @@ async function signedIn(result, signedUp = false) {
   $("account-ready").hidden = !signedUp;
   $("attributes").replaceChildren();
   $("who").textContent = "";
+  hidePasskeys();
   show("signed-in-step", "signed-in-title");
   let user;
   try {
@@ -716,6 +1074,7 @@ async function signedIn(result, signedUp = false) {
     value.textContent = attributes[name];
     $("attributes").append(term, value);
   }
+  await showPasskeys();
 }
 
 // Sign out: RevokeToken ends this browser's sign-in (its refresh token and the access tokens it
@@ -740,6 +1099,7 @@ async function signOut(everywhere) {
   } finally {
     busy(false);
   }
+  hidePasskeys();
   $("username").value = "";
   status(note);
   show("username-step", "username");
@@ -752,6 +1112,7 @@ function forget() {
   signIn = null;
   held = null;
   claim = null;
+  hidePasskeys();
 }
 
 function wire() {
@@ -804,6 +1165,13 @@ function wire() {
     });
   }
   $("use-link").addEventListener("click", useLink);
+  $("passkey-sign-in").addEventListener("click", passkeySignIn);
+  $("use-passkey").addEventListener("click", usePasskey);
+  $("passkey-switch").addEventListener("click", () => passkeySwitch($("passkey-switch").dataset.method));
+  $("passkey-add").addEventListener("submit", (event) => {
+    event.preventDefault();
+    addPasskey();
+  });
   $("link-start-again").addEventListener("click", () => {
     alertText("");
     status("");
@@ -863,6 +1231,8 @@ async function main() {
     return;
   }
   cognito = new Cognito(config.endpoint);
+  if (config.passkeyApi) passkeyApi = new PasskeyApi(config.passkeyApi);
+  $("passkey-start").hidden = !passkeysOn();
   if (config.outboxUrl) $("outbox-link").href = config.outboxUrl;
   $("sign-up-note").hidden = !config.signUp;
   // Where new addresses may sign up, a username of one's own is not one of them.

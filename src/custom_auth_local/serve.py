@@ -2,8 +2,10 @@
 
 boto3 with ``endpoint_url`` and the AWS CLI with ``--endpoint-url`` sign in through it; their
 custom-auth calls run the template's triggers in this process. The same port serves the
-sign-in page (``/signin/``, configured for this pool) and the outbox (``/outbox/``).
-``.custom-auth/stack.json`` says where it is and which pool and client to use.
+sign-in page (``/signin/``, configured for this pool), the outbox (``/outbox/``) and, with
+PASSKEY among the sign-in methods, the passkey API (``/passkeys...``, as API Gateway runs the
+template's ``PasskeyApiFunction``: :class:`PasskeyRoutes`). ``.custom-auth/stack.json`` says
+where it is and which pool and client to use.
 """
 
 import json
@@ -13,8 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from moto.moto_server.werkzeug_app import (
@@ -23,13 +26,17 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from custom_auth.errors import CustomAuthError
+from custom_auth.passkey_api import PasskeyApi
+from custom_auth_local.passkeys import UNAUTHORIZED, api_event, passkey_api, route_key
 from custom_auth_local.site import (
     LOOPBACK_NAMES,
     OUTBOX_PATH,
     PAGE_PATH,
     LocalSite,
+    WsgiApp,
     page_config,
 )
 from custom_auth_local.stack import LOCAL_PAGE_PORT, LocalStack, local_stack
@@ -54,8 +61,102 @@ def check_port(host: str, port: int) -> None:
             raise ServeError(f"port {port} on {host} is taken ({error.strerror})") from None
 
 
+#: Where the passkey API's routes are, on the API's port (as on its own HTTP API, deployed).
+PASSKEY_PREFIX = "/passkeys"
+#: The most a request to the passkey API may send (its own limits are lower: a registration
+#: is at most 16 KiB); more is refused before it is read.
+MAX_PASSKEY_BODY = 64 * 1024
+_JSON = "application/json"
+
+
+def _json_response(status: int, body: Mapping[str, object], headers: Mapping[str, str]) -> Response:
+    return Response(json.dumps(body), status=status, content_type=_JSON, headers=dict(headers))
+
+
+@dataclass(frozen=True)
+class PasskeyRoutes:
+    """A WSGI application: requests under ``/passkeys`` go to the stack's passkey API (None:
+    PASSKEY is off, and every one is a 404), everything else to ``fallback`` (moto's server).
+
+    It does what API Gateway's HTTP API does in front of the function: a route for the method
+    and path or a JSON 404 (``{"message": "Not Found"}``), the JWT authorizer (a token that
+    fails it is a JSON 401 before the function runs: :func:`custom_auth_local.passkeys.api_event`),
+    and the template's CORS configuration: a preflight from one of ``PasskeyOrigins`` is
+    answered with the methods and headers the API allows, and every answer to such an origin
+    names it in ``Access-Control-Allow-Origin``; other origins get no CORS headers, so a
+    browser keeps the answer from their pages.
+    """
+
+    api: PasskeyApi | None
+    stack: LocalStack
+    fallback: WsgiApp
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path != PASSKEY_PREFIX and not path.startswith(PASSKEY_PREFIX + "/"):
+            return self.fallback(environ, start_response)
+        return self.answer(Request(environ))(environ, start_response)
+
+    def answer(self, request: Request) -> Response:
+        cors = self._cors(request.headers.get("Origin"))
+        if self.api is None:
+            return _json_response(404, {"message": "Not Found"}, cors)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            # A preflight: API Gateway answers it itself, for an allowed origin or not.
+            if cors:
+                cors = {
+                    **cors,
+                    "Access-Control-Allow-Methods": "DELETE,GET,PATCH,POST",
+                    "Access-Control-Allow-Headers": "authorization,content-type",
+                    "Access-Control-Max-Age": "600",
+                }
+            return Response(status=204, headers=cors)
+        found = route_key(request.method, request.path)
+        if found is None:
+            return _json_response(404, {"message": "Not Found"}, cors)
+        route, parameters = found
+        # Read no more than the limit, whatever Content-Length says (or without one: chunked).
+        raw = (
+            b""
+            if (request.content_length or 0) > MAX_PASSKEY_BODY
+            else request.stream.read(MAX_PASSKEY_BODY + 1)
+        )
+        if (request.content_length or 0) > MAX_PASSKEY_BODY or len(raw) > MAX_PASSKEY_BODY:
+            return _json_response(413, {"error": "TooLarge", "message": "body: too large"}, cors)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _json_response(
+                400, {"error": "BadRequest", "message": "body: must be UTF-8 text"}, cors
+            )
+        event = api_event(
+            self.stack,
+            route,
+            authorization=request.headers.get("Authorization"),
+            body=body,
+            path_parameters=parameters,
+        )
+        answered: Mapping[str, Any] = UNAUTHORIZED if event is None else self.api.handle(event)
+        headers = {str(k): str(v) for k, v in (answered.get("headers") or {}).items()}
+        return Response(
+            answered.get("body") or "",
+            status=int(answered["statusCode"]),
+            headers={**headers, "X-Content-Type-Options": "nosniff", **cors},
+        )
+
+    def _cors(self, origin: str | None) -> dict[str, str]:
+        if self.api is None or not origin or origin not in self.api.settings.origins:
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
 def stack_description(
-    stack: LocalStack, endpoint_url: str, users: Mapping[str, str], *, page: bool = False
+    stack: LocalStack,
+    endpoint_url: str,
+    users: Mapping[str, str],
+    *,
+    page: bool = False,
+    passkeys: bool = False,
 ) -> dict[str, object]:
     """What stack.json holds."""
     description: dict[str, object] = {
@@ -70,6 +171,9 @@ def stack_description(
     }
     if page:
         description["sign_in_page"] = endpoint_url + PAGE_PATH
+    if passkeys:
+        # The template's PasskeyApiUrl output: the routes are under it, /passkeys/...
+        description["passkey_api"] = endpoint_url
     if stack.client_secret:
         description["client_secret"] = stack.client_secret
     return description
@@ -154,8 +258,13 @@ def served(
             for function in stack.template.functions().values()
         ]
         bound_everywhere = host in ("0.0.0.0", "::", "")  # noqa: S104 (what we look for)
+        passkeys = passkey_api(stack)
+        if passkeys is not None:
+            passkeys = replace(passkeys, clock=clock)
         site = LocalSite(
-            api=DomainDispatcherApplication(create_backend_app),
+            api=PasskeyRoutes(
+                api=passkeys, stack=stack, fallback=DomainDispatcherApplication(create_backend_app)
+            ),
             web=page,
             config=page_config(
                 region=stack.region,
@@ -165,6 +274,10 @@ def served(
                 code_lifetime_seconds=code_lifetime(environments),
                 auth_flow=one_value(environments, "AUTH_FLOW"),
                 sign_up=sign_up_allowed(environments),
+                # Where the page was fetched from, when bound to every interface (as endpoint).
+                passkey_api=None
+                if passkeys is None
+                else ("/" if bound_everywhere else endpoint_url),
             ),
             outbox=stack.outbox,
             hosts=None
@@ -178,7 +291,14 @@ def served(
         thread.start()
         try:
             yield Serving(
-                stack, stack_description(stack, endpoint_url, created, page=page is not None)
+                stack,
+                stack_description(
+                    stack,
+                    endpoint_url,
+                    created,
+                    page=page is not None,
+                    passkeys=passkeys is not None,
+                ),
             )
         finally:
             server.shutdown()

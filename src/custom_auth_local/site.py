@@ -58,10 +58,13 @@ def page_config(
     code_lifetime_seconds: int | None,
     auth_flow: str | None = None,
     sign_up: bool | None = None,
+    passkey_api: str | None = None,
 ) -> dict[str, object]:
     """The page's config.json for a pool served at ``endpoint_url`` (None: wherever the page
     was fetched from, for a server bound to every interface); ``sign_up``: whether a new address
-    gets an account (the functions' ``SIGN_UP``; None leaves the page's default, false)."""
+    gets an account (the functions' ``SIGN_UP``; None leaves the page's default, false);
+    ``passkey_api``: where the passkey API is (a URL, or ``/`` for the page's own server), with
+    PASSKEY on (None: off, and the page offers no passkey sign-in or registration)."""
     config: dict[str, object] = {"region": region, "userPoolClientId": client_id}
     if endpoint_url is not None:
         config["endpoint"] = endpoint_url.rstrip("/") + "/"
@@ -72,6 +75,8 @@ def page_config(
         config["authFlow"] = auth_flow
     if sign_up is not None:
         config["signUp"] = sign_up
+    if passkey_api is not None:
+        config["passkeyApi"] = passkey_api if passkey_api == "/" else passkey_api.rstrip("/") + "/"
     return config
 
 
