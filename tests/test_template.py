@@ -685,6 +685,16 @@ def test_the_sign_in_pages_config_is_an_output_for_a_client_without_a_secret() -
         **(sign_in_page_config() or {}),
         "signUp": True,
     }
+    passkeys = {
+        "SignInMethods": "EMAIL_OTP,PASSKEY",
+        "PasskeyRpIds": "example.com",
+        "PasskeyOrigins": "https://app.example.com",
+    }
+    assert sign_in_page_config(**passkeys) == {
+        **(sign_in_page_config() or {}),
+        # CloudFormation gives the API's id; the page calls <passkeyApi>passkeys/...
+        "passkeyApi": "https://PasskeyApi.execute-api.us-east-1.amazonaws.com/",
+    }
     assert sign_in_page_config(GenerateClientSecret="true") is None  # no page can keep one
     assert sign_in_page_config(ExistingUserPoolId="us-east-1_EXAMPLE01") is None  # no client
 
