@@ -21,7 +21,7 @@ import binascii
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Self
@@ -173,7 +173,7 @@ def from_b64url(text: object, field: str, most: int) -> bytes:
 
 
 def request_options(
-    settings: PasskeySettings, challenge: bytes, allowed: list[tuple[bytes, tuple[str, ...]]]
+    settings: PasskeySettings, challenge: bytes, allowed: Sequence[tuple[bytes, Sequence[str]]]
 ) -> dict[str, Any]:
     """``PublicKeyCredentialRequestOptionsJSON`` for ``navigator.credentials.get``: the
     challenge, the first RP id, the credentials that may answer (empty: any discoverable one),
