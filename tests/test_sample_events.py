@@ -15,16 +15,21 @@ from custom_auth_local.sample_events import (
     DEFAULT_USER_POOL_ID,
     FOLDERS,
     PARAMETERS,
+    PASSKEY_TABLE,
     PRECEDED_BY,
+    READ_THE_PASSKEY,
+    SAMPLE_CREDENTIAL_ID,
+    SAMPLE_PASSKEY_CHALLENGE,
     SAMPLE_SIGN_IN,
     SAMPLE_TIME,
     TRIGGERS,
     generate,
     parameters,
+    passkey_items,
     scenarios,
 )
 from custom_auth_local.standins import Outbox, local_aws
-from custom_auth_local.template import Template
+from custom_auth_local.template import Template, local_ref
 from tests.conftest import all_event_files, generator_is_current, load_event
 from tests.triggers import ROOT
 
@@ -94,6 +99,11 @@ PROMISES: dict[str, Any] = {
     f"{D}/sign_up_after_its_code.json": ASK_CODE,
     f"{C}/sign_up_first_round.json": Created("EMAIL_OTP", ("email",)),
     f"{V}/sign_up_choice.json": Verified(RIGHT, (0, "EMAIL_OTP\nnewcomer@example.com")),
+    f"{D}/after_passkey_right_assertion.json": ISSUED,
+    f"{C}/passkey_round.json": Created("PASSKEY"),
+    f"{V}/passkey_choice.json": Verified(RIGHT, (0, "PASSKEY")),
+    f"{V}/passkey_right_assertion.json": Verified(RIGHT),
+    f"{V}/passkey_bad_signature.json": Verified(WRONG),
 }
 
 
@@ -101,6 +111,7 @@ def test_every_sample_has_a_promise_and_every_promise_a_sample() -> None:
     assert set(all_event_files()) == set(PROMISES)
     assert set(PARAMETERS) <= set(PROMISES)
     assert set(PRECEDED_BY) | set(PRECEDED_BY.values()) <= set(PROMISES)
+    assert set(READ_THE_PASSKEY) <= set(PROMISES)
 
 
 def test_the_samples_are_what_the_generator_makes() -> None:
@@ -113,11 +124,29 @@ def template_for(path: str, extra: dict[str, str] | None = None) -> Template:
     )
 
 
-def run(template: Template, path: str, outbox: Outbox, *before: str) -> tuple[Invocation, Any]:
+class Ran(NamedTuple):
+    """A sample's invocation, the choices recorded (by round), and the sign count of each
+    stored passkey (by item key) after it."""
+
+    invocation: Invocation
+    recorded: dict[int, str | None]
+    sign_counts: dict[str, int]
+
+
+def run(
+    template: Template, path: str, outbox: Outbox, *before: str, at: int = SAMPLE_TIME + 60
+) -> Ran:
     """Invoke the sample's function on it (after the samples ``before``, in the same
-    stand-ins), a minute after the samples were issued; returns it and the state table."""
+    stand-ins, and with the sample passkey stored if one of them reads it), at ``at``: by
+    default a minute after the samples were issued."""
+    import boto3
+
     functions = {name: LocalFunction(template.function(name)) for name in FUNCTION.values()}
-    with local_aws(template, outbox=outbox), frozen_clock(SAMPLE_TIME + 60):
+    with local_aws(template, outbox=outbox), frozen_clock(at):
+        credentials = local_ref(PASSKEY_TABLE, "AWS::DynamoDB::Table")
+        if READ_THE_PASSKEY & {path, *before}:
+            for item in passkey_items():
+                boto3.client("dynamodb").put_item(TableName=credentials, Item=item)
         for earlier in before:
             done = functions[FUNCTION[earlier.split("/")[0]]].invoke(load_event(earlier))
             assert done.error is None, done.error
@@ -125,11 +154,17 @@ def run(template: Template, path: str, outbox: Outbox, *before: str) -> tuple[In
         table = functions[FUNCTION[V]].environment["STATE_TABLE_NAME"]
         recorded = {
             index: DynamoDBStateStore(table).read_choice(
-                choice_key(DEFAULT_USER_POOL_ID, SAMPLE_SIGN_IN, index), SAMPLE_TIME + 60
+                choice_key(DEFAULT_USER_POOL_ID, SAMPLE_SIGN_IN, index), at
             )
             for index in range(3)
         }
-    return invocation, recorded
+        stored = (
+            boto3.client("dynamodb").scan(TableName=credentials)["Items"]
+            if PASSKEY_TABLE in template.resources_of_type("AWS::DynamoDB::Table")
+            else []
+        )
+    sign_counts = {item["pk"]["S"]: int(item["signCount"]["N"]) for item in stored}
+    return Ran(invocation, recorded, sign_counts)
 
 
 @pytest.mark.parametrize("path", sorted(PROMISES))
@@ -137,20 +172,23 @@ def test_each_sample_gets_the_answer_its_name_promises(path: str, tmp_path: Path
     expected = PROMISES[path]
     outbox = Outbox(tmp_path / "outbox")
     before = (PRECEDED_BY[path],) if path in PRECEDED_BY else ()
-    invocation, recorded = run(template_for(path), path, outbox, *before)
+    invocation, recorded, _ = run(template_for(path), path, outbox, *before)
     assert invocation.error is None, invocation.error
     response = invocation.result["response"]
     if isinstance(expected, Created):
         assert tuple(message.channel for message in outbox.messages()) == expected.sent
         public = response["publicChallengeParameters"]
-        several = "," in PARAMETERS.get(path, {}).get("SignInMethods", "")
+        methods = PARAMETERS.get(path, {}).get("SignInMethods", "")
+        several = "," in methods
         keys = {"SIGN_IN_METHOD"} | ({"SIGN_IN_METHODS"} if several else set())
-        if expected.method != "SELECT":
+        if expected.method == "PASSKEY":
+            keys |= {"PASSKEY_OPTIONS"}
+        elif expected.method != "SELECT":
             keys |= {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION"}
         assert set(public) == keys
         assert public["SIGN_IN_METHOD"] == expected.method
         if several:
-            assert json.loads(public["SIGN_IN_METHODS"]) == ["EMAIL_OTP", "SMS_OTP"]
+            assert json.loads(public["SIGN_IN_METHODS"]) == methods.split(",")
         described = parse_round(response["challengeMetadata"])
         assert described is not None and described.method == expected.method
         assert response["privateChallengeParameters"]["signInMethod"] == expected.method
@@ -169,12 +207,12 @@ def test_create_after_a_choice_alone_fails_closed_and_after_a_switch_carries_on(
 ) -> None:
     # What events/README.md says of running them by themselves (custom-auth invoke).
     path = f"{C}/after_choice.json"
-    invocation, _ = run(template_for(path), path, Outbox(tmp_path / "a"))
+    invocation, *_ = run(template_for(path), path, Outbox(tmp_path / "a"))
     assert invocation.error is not None
     assert str(invocation.error).startswith("CreateAuthChallenge could not complete")
     path = f"{C}/after_switch.json"
     outbox = Outbox(tmp_path / "b")
-    invocation, _ = run(template_for(path), path, outbox)
+    invocation, *_ = run(template_for(path), path, outbox)
     assert invocation.error is None
     assert invocation.result["response"]["publicChallengeParameters"]["SIGN_IN_METHOD"] == (
         "EMAIL_OTP"
@@ -187,8 +225,54 @@ def test_create_after_a_choice_alone_fails_closed_and_after_a_switch_carries_on(
     [f"{D}/after_choice.json", f"{D}/after_choice_and_right_answer.json"],
 )
 def test_a_choice_fails_a_deployment_with_one_method(path: str, tmp_path: Path) -> None:
-    invocation, _ = run(template_for(path, {"SignInMethods": "EMAIL_OTP"}), path, Outbox(tmp_path))
+    template = template_for(path, {"SignInMethods": "EMAIL_OTP"})
+    invocation, *_ = run(template, path, Outbox(tmp_path))
     assert invocation.result["response"] == FAILED
+
+
+def test_the_passkey_samples_are_the_round_create_makes(tmp_path: Path) -> None:
+    # Create's round has a random challenge: with it swapped for the samples' one, the round
+    # Create makes when the samples were issued has the Verify samples' private parameters
+    # and the Define sample's metadata.
+    path = f"{C}/passkey_round.json"
+    ran = run(template_for(path), path, Outbox(tmp_path), PRECEDED_BY[path], at=SAMPLE_TIME)
+    response = ran.invocation.result["response"]
+    challenge = response["privateChallengeParameters"]["passkeyChallenge"]
+    options = json.loads(response["publicChallengeParameters"]["PASSKEY_OPTIONS"])
+    assert options["challenge"] == challenge != SAMPLE_PASSKEY_CHALLENGE
+    assert [allowed["id"] for allowed in options["allowCredentials"]] == [SAMPLE_CREDENTIAL_ID]
+    assert options["rpId"] == PARAMETERS[path]["PasskeyRpIds"]
+
+    def as_sampled(text: str) -> Any:
+        return json.loads(json.dumps(text).replace(challenge, SAMPLE_PASSKEY_CHALLENGE))
+
+    for verify in (f"{V}/passkey_right_assertion.json", f"{V}/passkey_bad_signature.json"):
+        private = load_event(verify)["request"]["privateChallengeParameters"]
+        assert as_sampled(response["privateChallengeParameters"]) == private
+    [*_, passkey_round] = load_event(f"{D}/after_passkey_right_assertion.json")["request"][
+        "session"
+    ]
+    assert as_sampled(response["challengeMetadata"]) == passkey_round["challengeMetadata"]
+
+
+@pytest.mark.parametrize(
+    ("path", "sign_count"),
+    [(f"{V}/passkey_right_assertion.json", 1), (f"{V}/passkey_bad_signature.json", 0)],
+)
+def test_a_passkey_sample_moves_the_stored_sign_count_only_when_right(
+    path: str, sign_count: int, tmp_path: Path
+) -> None:
+    ran = run(template_for(path), path, Outbox(tmp_path))
+    assert ran.sign_counts == {f"cred#{SAMPLE_CREDENTIAL_ID}": sign_count}
+
+
+def test_without_the_stored_passkey_the_right_assertion_is_refused(tmp_path: Path) -> None:
+    path = f"{V}/passkey_right_assertion.json"
+    template = template_for(path)
+    functions = LocalFunction(template.function(FUNCTION[V]))
+    with local_aws(template, outbox=Outbox(tmp_path)), frozen_clock(SAMPLE_TIME + 60):
+        invocation = functions.invoke(load_event(path))
+    assert invocation.result["response"] == WRONG
 
 
 @pytest.mark.parametrize("trigger", list(TRIGGERS))

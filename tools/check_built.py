@@ -1,7 +1,9 @@
 """After `sam build`: each built trigger imports with its built layer and answers an event.
 
 Every other function of the template (the code key's rotation: Secrets Manager, not Cognito,
-invokes it) is checked to import from its built code and layer and to have its handler.
+invokes it), in each deployment a case is for (the passkey API is there only with PASSKEY), is
+checked to import from its built code and layer and to have its handler; those with a request
+in REQUESTS answer it too.
 
 The layer must also ship its bytecode (layers/custom_auth/Makefile): for every module, a
 cpython-313 ``.pyc`` in unchecked-hash mode, which the read-only runtime loads as it is instead
@@ -13,14 +15,16 @@ runtime provides) and moto (to stand in for AWS). Nothing of this project is ins
 so the import can only succeed from the built artifacts.
 
 With ``--native`` (a build for this machine's architecture: the arm64 one's binaries cannot
-load here, tools/check_wheels.py reads their tags instead), each trigger also imports the
-layer's native modules (NATIVE_MODULES) from the built layer, and the cases that need them run.
+load here, tools/check_wheels.py reads their tags instead), each function run also imports the
+layer's native modules (NATIVE_MODULES) from the built layer, and the cases and requests that
+need them run (PASSKEY's Verify: webauthn, on cryptography and cbor2).
 
     python tools/check_built.py --python .venv-lambda/bin/python [--build-dir .aws-sam/build]
         [--native]
 """
 
 import argparse
+import base64
 import json
 import subprocess
 import sys
@@ -29,7 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from custom_auth_local.sample_events import FOLDERS, SAMPLE_TIME, parameters
+from custom_auth.methods import choice_value
+from custom_auth.state_store import DynamoDBStateStore, choice_key
+from custom_auth.triggers import CHOICE_TTL_SECONDS
+from custom_auth_local.sample_events import (
+    DEFAULT_USER_POOL_ID,
+    FOLDERS,
+    PASSKEY_TABLE,
+    PASSKEYS,
+    SAMPLE_SIGN_IN,
+    SAMPLE_TIME,
+    parameters,
+    passkey_items,
+)
 from custom_auth_local.standins import DEVELOPMENT_CODE_KEY
 from custom_auth_local.template import FunctionSpec, Template, local_ref
 
@@ -47,6 +63,7 @@ class Case:
     scenario: str
     response: Mapping[str, Any] | None = None  # the whole answer, when it is known in advance
     filled: tuple[str, ...] = ()  # keys of the answer that must be there and not empty
+    public: Mapping[str, str] = field(default_factory=dict)  # public challenge parameters it has
     emails: int = 0  # the messages it sends
     parameters: Mapping[str, str] = field(default_factory=dict)  # beyond the sample's own
     # Items to put first, by table (logical id), in DynamoDB's JSON ({"S": ...}; "B" in base64).
@@ -54,6 +71,51 @@ class Case:
     native: bool = False  # it loads the layer's native wheels: runs with --native only
 
 
+@dataclass(frozen=True)
+class Request:
+    """A built function that is not a trigger answering one request, deployed with
+    ``parameters`` (besides a sender)."""
+
+    function: str  # its logical id
+    event: Mapping[str, Any]
+    parameters: Mapping[str, str]
+    status: int  # the statusCode it answers
+    body: tuple[str, ...] = ()  # keys of its JSON body that must be there and not empty
+    items: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)  # as Case's
+    native: bool = False  # as Case's
+
+
+def _typed_json(items: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Items in boto3's typed form as DynamoDB's JSON: binary values in base64."""
+
+    def encoded(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode("ascii")
+        if isinstance(value, dict):
+            return {key: encoded(inner) for key, inner in value.items()}
+        return [encoded(inner) for inner in value] if isinstance(value, list) else value
+
+    return tuple(encoded(item) for item in items)
+
+
+def _recorded_choice(method: str) -> dict[str, Any]:
+    """The state table's item of the sample sign-in's choice of ``method`` in its first round,
+    as Verify records it (what the Create samples after a choice read)."""
+
+    class Recorder:
+        def put_item(self, **call: Any) -> None:
+            self.item: dict[str, Any] = call["Item"]
+
+    recorder = Recorder()
+    key = choice_key(DEFAULT_USER_POOL_ID, SAMPLE_SIGN_IN, 0)
+    DynamoDBStateStore("", client=recorder).record_choice(
+        key, choice_value(method, ""), SAMPLE_TIME + CHOICE_TTL_SECONDS
+    )
+    return recorder.item
+
+
+# The sample user's sample passkey, which the PASSKEY samples read (sample_events).
+SAMPLE_PASSKEY = {PASSKEY_TABLE: _typed_json(passkey_items())}
 # The cases, each trigger of the template in one at least: one line adds one.
 CASES = (
     Case(
@@ -63,6 +125,39 @@ CASES = (
     ),
     Case("create", "first_round", filled=("publicChallengeParameters",), emails=1),
     Case("verify", "right_answer", {"answerCorrect": True}),
+    # PASSKEY: after the choice Verify recorded, Create lists the stored passkey; Verify checks
+    # its assertion with webauthn (the layer's cryptography and cbor2).
+    Case(
+        "create",
+        "passkey_round",
+        filled=("publicChallengeParameters", "privateChallengeParameters", "challengeMetadata"),
+        public={"SIGN_IN_METHOD": "PASSKEY"},
+        items={**SAMPLE_PASSKEY, "UserStateTable": (_recorded_choice("PASSKEY"),)},
+    ),
+    Case(
+        "verify",
+        "passkey_right_assertion",
+        {"answerCorrect": True},
+        items=SAMPLE_PASSKEY,
+        native=True,
+    ),
+)
+# The requests, one line each.
+REQUESTS = (
+    Request(
+        "PasskeyApiFunction",
+        {
+            "version": "2.0",
+            "routeKey": "POST /passkeys/sign-in-challenge",
+            "requestContext": {"http": {"method": "POST"}},
+            "body": "",
+            "isBase64Encoded": False,
+        },
+        PASSKEYS,
+        200,
+        body=("challenge", "rpId", "timeout", "userVerification"),
+        native=True,
+    ),
 )
 # With --native, every trigger imports these from the built layer: the compiled parts of
 # cryptography, cffi and cbor2, and webauthn (PASSKEY), which needs them.
@@ -71,8 +166,8 @@ NATIVE_MODULES = ("cryptography.hazmat.bindings._rust", "_cffi_backend", "cbor2.
 # Runs inside the python3.13 process: the built function and layer first on sys.path.
 PROBE = r"""
 import base64, importlib, json, os, sys, time
-function_dir, layer_dir, event_path, at, key, setup = sys.argv[1:7]
-setup = json.loads(setup)
+function_dir, layer_dir, event, at, key, setup = sys.argv[1:7]
+event, setup = json.loads(event), json.loads(setup)
 native = setup["native"]
 if not native:
     # The layer's binaries are for another machine: moto, standing in for AWS, needs a
@@ -107,8 +202,6 @@ with mock_aws():
         function_name = "built"; function_version = "$LATEST"; memory_limit_in_mb = 256
         invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:built"
         aws_request_id = "built-check"
-    with open(event_path) as handle:
-        event = json.load(handle)
     result = app.lambda_handler(event, Context())
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
@@ -118,7 +211,7 @@ print(json.dumps({
     "custom_auth": custom_auth.__file__,
     "powertools": aws_lambda_powertools.__file__,
     "native": {name: importlib.import_module(name).__file__ for name in native},
-    "response": result["response"],
+    "result": result,
     "emails_sent": sent,
 }))
 """
@@ -209,11 +302,18 @@ def check_bytecode(layer_dir: Path) -> list[str]:
 TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
 
 
-def check_case(
-    python: str, build: Path, case: Case, spec: FunctionSpec, deployed: Template, native: bool
-) -> list[str]:
-    """One trigger answers one sample, with every table of its deployment and the case's
-    items in them; with ``native``, it imports the native modules too."""
+def _probe(
+    python: str,
+    build: Path,
+    spec: FunctionSpec,
+    deployed: Template,
+    event: Mapping[str, Any],
+    items: Mapping[str, tuple[Mapping[str, Any], ...]],
+    native: bool,
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """Run one built function on ``event`` (PROBE), with every table of its deployment and
+    ``items`` in them; with ``native``, it imports the native modules too. Its report (None if
+    it failed), and the problems of where it imported from and what ran it."""
     layer_dir = build / "CustomAuthLayer" / "python"
     table = "AWS::DynamoDB::Table"
     setup = {
@@ -221,11 +321,10 @@ def check_case(
             local_ref(name, table): deployed.properties(name, *TABLE_PROPERTIES)
             for name in deployed.resources_of_type(table)
         },
-        "items": {local_ref(name, table): items for name, items in case.items.items()},
+        "items": {local_ref(name, table): list(stored) for name, stored in items.items()},
         "native": NATIVE_MODULES if native else (),
     }
-    logical_id, scenario = spec.logical_id, case.scenario
-    event = ROOT / "events" / FOLDERS[case.trigger] / f"{scenario}.json"
+    logical_id = spec.logical_id
     done = subprocess.run(
         [
             python,
@@ -233,7 +332,7 @@ def check_case(
             PROBE,
             str(build / logical_id),
             str(layer_dir),
-            str(event),
+            json.dumps(event),
             str(SAMPLE_TIME + 60),
             DEVELOPMENT_CODE_KEY,
             json.dumps(setup),
@@ -244,15 +343,38 @@ def check_case(
         check=False,
     )
     if done.returncode != 0:
-        return [f"{logical_id}: {scenario} failed\n{done.stderr[-2000:]}"]
+        return None, [f"failed\n{done.stderr[-2000:]}"]
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     problems = []
     where = [report["custom_auth"], report["powertools"], *report["native"].values()]
     if not all(Path(path).is_relative_to(layer_dir) for path in where):
-        problems.append(f"{logical_id}: imported outside the built layer: {where}")
+        problems.append(f"imported outside the built layer: {where}")
     if report["python"] != [3, 13]:
-        problems.append(f"{logical_id}: ran under Python {report['python']}, not 3.13")
-    response = report["response"]
+        problems.append(f"ran under Python {report['python']}, not 3.13")
+    return report, problems
+
+
+def _answered(build: Path, report: dict[str, Any], logical_id: str, what: str) -> None:
+    print(f"{logical_id}: built function and layer answer {what} under Python 3.13")
+    if report["native"]:
+        layer_dir = build / "CustomAuthLayer" / "python"
+        loaded = [str(Path(path).relative_to(layer_dir)) for path in report["native"].values()]
+        print(f"  and load from the layer: {', '.join(loaded)}")
+
+
+def check_case(
+    python: str, build: Path, case: Case, spec: FunctionSpec, deployed: Template, native: bool
+) -> list[str]:
+    """One trigger answers one sample, with every table of its deployment and the case's
+    items in them; with ``native``, it imports the native modules too."""
+    logical_id, scenario = spec.logical_id, case.scenario
+    path = ROOT / "events" / FOLDERS[case.trigger] / f"{scenario}.json"
+    event = json.loads(path.read_text(encoding="utf-8"))
+    report, problems = _probe(python, build, spec, deployed, event, case.items, native)
+    problems = [f"{logical_id}: {scenario} {problem}" for problem in problems]
+    if report is None:
+        return problems
+    response = report["result"]["response"]
     if case.response is not None and response != case.response:
         problems.append(f"{logical_id}: {scenario} answered {response}, not {case.response}")
     problems += [
@@ -260,15 +382,53 @@ def check_case(
         for key in case.filled
         if not response.get(key)
     ]
+    public = response.get("publicChallengeParameters") or {}
+    problems += [
+        f"{logical_id}: {scenario} answered {name}={public.get(name)!r}, not {value!r}"
+        for name, value in case.public.items()
+        if public.get(name) != value
+    ]
     if report["emails_sent"] != case.emails:
         problems.append(
             f"{logical_id}: {scenario} sent {report['emails_sent']} emails, not {case.emails}"
         )
     if not problems:
-        print(f"{logical_id}: built function and layer answer {scenario} under Python 3.13")
-        if report["native"]:
-            loaded = [str(Path(path).relative_to(layer_dir)) for path in report["native"].values()]
-            print(f"  and load from the layer: {', '.join(loaded)}")
+        _answered(build, report, logical_id, scenario)
+    return problems
+
+
+def check_request(
+    python: str,
+    build: Path,
+    request: Request,
+    spec: FunctionSpec,
+    deployed: Template,
+    native: bool,
+) -> list[str]:
+    """A function that is not a trigger answers one request, with every table of its
+    deployment and the request's items in them; with ``native``, it imports the native
+    modules too."""
+    logical_id, route = spec.logical_id, request.event.get("routeKey", "the request")
+    report, problems = _probe(python, build, spec, deployed, request.event, request.items, native)
+    problems = [f"{logical_id}: {route} {problem}" for problem in problems]
+    if report is None:
+        return problems
+    result = report["result"]
+    if result.get("statusCode") != request.status:
+        return [*problems, f"{logical_id}: {route} answered {result}, not {request.status}"]
+    try:
+        body = json.loads(result.get("body") or "null")
+    except ValueError:
+        body = None
+    if request.body and not isinstance(body, dict):
+        return [*problems, f"{logical_id}: {route} answered a body that is no JSON object"]
+    problems += [
+        f"{logical_id}: {route} answered without {key}: {body}"
+        for key in request.body
+        if not body.get(key)
+    ]
+    if not problems:
+        _answered(build, report, logical_id, f"{route} ({request.status})")
     return problems
 
 
@@ -284,9 +444,18 @@ def check(python: str, build: Path, native: bool) -> list[str]:
     default = template({})
     problems = check_bytecode(build / "CustomAuthLayer" / "python")
     triggers = default.triggers()
-    for logical_id, spec in default.functions().items():
-        if logical_id not in triggers:
-            problems += check_imports(python, build, spec)
+    # Every function that is not a trigger, in each deployment the cases and requests are for.
+    deployments = [
+        default,
+        *(template({**parameters(c.trigger, c.scenario), **c.parameters}) for c in CASES),
+        *(template(request.parameters) for request in REQUESTS),
+    ]
+    imported: set[str] = set()
+    for deployed in deployments:
+        others = set(deployed.functions()) - set(deployed.triggers()) - imported
+        for logical_id in sorted(others, key=list(deployed.functions()).index):
+            problems += check_imports(python, build, deployed.functions()[logical_id])
+            imported.add(logical_id)
     covered = {FOLDERS[case.trigger] for case in CASES}
     problems += [
         f"{logical_id}: no case in CASES for {spec.code_uri.name}"
@@ -307,6 +476,17 @@ def check(python: str, build: Path, native: bool) -> list[str]:
             problems.append(f"{case.trigger} {case.scenario}: no trigger of that folder deployed")
         for spec in specs:
             problems += check_case(python, build, case, spec, deployed, native)
+    for request in REQUESTS:
+        route = request.event.get("routeKey")
+        if request.native and not native:
+            print(f"{request.function} {route}: skipped, it needs the native wheels (--native)")
+            continue
+        deployed = template(request.parameters)
+        if request.function not in deployed.functions():
+            problems.append(f"{request.function}: not deployed with {dict(request.parameters)}")
+            continue
+        spec = deployed.functions()[request.function]
+        problems += check_request(python, build, request, spec, deployed, native)
     return problems
 
 

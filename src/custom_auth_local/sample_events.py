@@ -11,14 +11,34 @@ Each custom-challenge round in a session carries the metadata Create writes
 private parameters Create gives that round. Some samples are for a deployment other than the
 template's default (one method, EMAIL_OTP): :data:`PARAMETERS` says which template parameters
 each needs, and :data:`PRECEDED_BY` which need the choice a Verify sample records first.
+
+The PASSKEY samples sign with :data:`SAMPLE_PASSKEY_PRIVATE_KEY`, a key published here for
+them (deterministic ECDSA: the same signature on every run); the ones that read the sample
+user's passkey (:data:`READ_THE_PASSKEY`) need :func:`passkey_items` stored first.
 """
 
+import base64
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import cbor2
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from custom_auth.credentials import Credential, _item, owner_key
 from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
 from custom_auth.methods import METHOD_METADATA_KEY, SELECT
+from custom_auth.methods.passkey import _challenge as passkey_challenge
 from custom_auth.otp import CodeRecord, hash_code
+from custom_auth.passkeys import (
+    Attestation,
+    PasskeySettings,
+    UserVerification,
+    b64url,
+    compact,
+    request_options,
+)
 from custom_auth.rounds import Round
 from custom_auth.rounds import private_parameters as round_parameters
 from custom_auth.settings import Channel
@@ -39,11 +59,29 @@ DEFAULT_CLIENT_ID = "1example23456789abcdefghij"
 #: ClientMetadata of RespondToAuthChallenge reaches the triggers; that of InitiateAuth does not.
 RESPOND_METADATA = {"clientMetadata": {"app": "web"}}
 
-EMAIL_OTP, SMS_OTP = "EMAIL_OTP", "SMS_OTP"
+EMAIL_OTP, SMS_OTP, PASSKEY = "EMAIL_OTP", "SMS_OTP", "PASSKEY"
 #: What the deployments of the samples offer the sample user (who has both an email address
 #: and a phone number).
 ONE_METHOD = (EMAIL_OTP,)
 BOTH = (EMAIL_OTP, SMS_OTP)
+WITH_PASSKEY = (EMAIL_OTP, PASSKEY)
+
+#: The relying party of the PASSKEY samples' deployment, and its sign-in page.
+PASSKEY_RP_ID = "example.com"
+PASSKEY_ORIGIN = "https://example.com"
+#: A SAMPLE P-256 private key (its scalar), published here so that the PASSKEY samples'
+#: assertions are the same on every run. NOT A SECRET: it is no real authenticator's, and a
+#: deployment must never hold a credential made from it.
+SAMPLE_PASSKEY_PRIVATE_KEY = 0x4A249219455FD2F77EF6B51D1F4DB6DDA1769AC5CD33F291C41E75728CA51853
+#: The sample user's sample passkey: its credential id (base64url) and transports.
+SAMPLE_CREDENTIAL_ID = "alLxkm3d_ydimmYcoDQlgg"
+SAMPLE_TRANSPORTS = ("internal", "hybrid")
+#: The challenge of the samples' PASSKEY round (32 bytes, base64url; Create makes a random one).
+SAMPLE_PASSKEY_CHALLENGE = "qLSQwoFZRmVOu5xa43fwuN1ci3RXLoBRmMLfrYvLzb0"
+#: The authenticatorData flags of the sample assertions: user present and verified.
+_UP_UV = 0x05
+#: The template resource the credentials are stored in (PASSKEY_TABLE_NAME).
+PASSKEY_TABLE = "PasskeyCredentialsTable"
 
 TRIGGERS = {
     "define": "DefineAuthChallenge_Authentication",
@@ -62,6 +100,11 @@ SEVERAL_METHODS = {"SignInMethods": "EMAIL_OTP,SMS_OTP", "SmsAllowedCountryCodes
 SMS_ONLY = {"SignInMethods": "SMS_OTP", "SmsAllowedCountryCodes": "1"}
 PASSWORD_FIRST = {"AuthFlow": "password+otp"}
 SIGN_UP = {**SEVERAL_METHODS, "PasswordlessSignUp": "true"}
+PASSKEYS = {
+    "SignInMethods": "EMAIL_OTP,PASSKEY",
+    "PasskeyRpIds": PASSKEY_RP_ID,
+    "PasskeyOrigins": PASSKEY_ORIGIN,
+}
 #: The address the sample sign-up proves.
 SIGN_UP_ADDRESS = "newcomer@example.com"
 #: The samples that need other template parameters than the defaults, by path under events/.
@@ -85,6 +128,11 @@ PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "define_auth_challenge/sign_up_after_its_code.json": SIGN_UP,
     "create_auth_challenge/sign_up_first_round.json": SIGN_UP,
     "verify_auth_challenge_response/sign_up_choice.json": SIGN_UP,
+    "define_auth_challenge/after_passkey_right_assertion.json": PASSKEYS,
+    "create_auth_challenge/passkey_round.json": PASSKEYS,
+    "verify_auth_challenge_response/passkey_choice.json": PASSKEYS,
+    "verify_auth_challenge_response/passkey_right_assertion.json": PASSKEYS,
+    "verify_auth_challenge_response/passkey_bad_signature.json": PASSKEYS,
 }
 #: Create samples that read a choice from the state table, and the Verify sample that records
 #: it (run in the same stand-ins first). Alone, ``after_choice`` fails closed (no choice is
@@ -95,7 +143,20 @@ PRECEDED_BY: Mapping[str, str] = {
     "create_auth_challenge/sign_up_first_round.json": (
         "verify_auth_challenge_response/sign_up_choice.json"
     ),
+    "create_auth_challenge/passkey_round.json": (
+        "verify_auth_challenge_response/passkey_choice.json"
+    ),
 }
+#: The samples that read the sample user's passkey from the credentials table
+#: (:data:`PASSKEY_TABLE`): store :func:`passkey_items` there first. Without it Create lists a
+#: made-up credential instead, and Verify refuses the assertion (an unknown credential).
+READ_THE_PASSKEY = frozenset(
+    {
+        "create_auth_challenge/passkey_round.json",
+        "verify_auth_challenge_response/passkey_right_assertion.json",
+        "verify_auth_challenge_response/passkey_bad_signature.json",
+    }
+)
 
 
 class UnknownScenarioError(ValueError):
@@ -166,6 +227,75 @@ class _Builder:
     def choice(self, result: bool) -> dict[str, Any]:
         return _entry(result, Round(SELECT, False, SAMPLE_SIGN_IN, "").to_metadata())
 
+    def passkey_round(self, result: bool) -> dict[str, Any]:
+        return _entry(
+            result, Round(PASSKEY, False, SAMPLE_SIGN_IN, self.passkey_body()).to_metadata()
+        )
+
+    # -- PASSKEY ----------------------------------------------------------------------------
+
+    def passkey_body(self) -> str:
+        """The record Create keeps of the samples' PASSKEY round (the round after the choice):
+        ``<when its challenge was made>|<the challenge>|<the request options>``, the options
+        listing the sample passkey, as Create lists the sample user's one."""
+        settings = PasskeySettings(
+            rp_ids=(PASSKEY_RP_ID,),
+            origins=(PASSKEY_ORIGIN,),
+            user_verification=UserVerification.REQUIRED,
+            attestation=Attestation.NONE,
+            timeout_seconds=120,
+            table_name=PASSKEY_TABLE,
+        )
+        allowed = [(_from_b64url(SAMPLE_CREDENTIAL_ID), SAMPLE_TRANSPORTS)]
+        options = request_options(settings, _from_b64url(SAMPLE_PASSKEY_CHALLENGE), allowed)
+        return f"{self.now}|{SAMPLE_PASSKEY_CHALLENGE}|{compact(options)}"
+
+    def passkey_parameters(self) -> dict[str, str]:
+        """The private parameters Create gives the samples' PASSKEY round (round 1, after the
+        choice; a switch to EMAIL_OTP is still allowed)."""
+        own = passkey_challenge(self.passkey_body(), {}).private
+        return dict(own) | private_parameters(PASSKEY, 1, WITH_PASSKEY, may_switch=True)
+
+    def assertion(self, *, tampered: bool = False) -> str:
+        """The sample passkey's answer to the round's challenge, as a browser's
+        ``credential.toJSON()`` gives it (AuthenticationResponseJSON, as JSON): signed for
+        :data:`PASSKEY_RP_ID` on :data:`PASSKEY_ORIGIN`, user present and verified, sign count
+        1. ``tampered``: the signature is of other bytes."""
+        client_data = compact(
+            {
+                "type": "webauthn.get",
+                "challenge": SAMPLE_PASSKEY_CHALLENGE,
+                "origin": PASSKEY_ORIGIN,
+                "crossOrigin": False,
+            }
+        ).encode()
+        authenticator_data = (
+            hashlib.sha256(PASSKEY_RP_ID.encode()).digest()
+            + bytes([_UP_UV])
+            + (1).to_bytes(4, "big")
+        )
+        signed = authenticator_data + hashlib.sha256(client_data).digest()
+        if tampered:
+            signed += b"tampered"
+        signature = _sample_key().sign(
+            signed, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+        )
+        return compact(
+            {
+                "id": SAMPLE_CREDENTIAL_ID,
+                "rawId": SAMPLE_CREDENTIAL_ID,
+                "type": "public-key",
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "authenticatorData": b64url(authenticator_data),
+                    "signature": b64url(signature),
+                    "userHandle": b64url(self.username.encode()),
+                },
+                "clientExtensionResults": {},
+                "authenticatorAttachment": "platform",
+            }
+        )
+
     # -- Define -----------------------------------------------------------------------------
 
     def define(self, session: list[dict[str, Any]], **request: Any) -> dict[str, Any]:
@@ -210,6 +340,9 @@ class _Builder:
             "sign_up_after_its_code": lambda: self._unknown(
                 self.define([self.choice(True), self.round(False)], userNotFound=True, **answered)
             ),
+            "after_passkey_right_assertion": lambda: self.define(
+                [self.choice(True), self.passkey_round(True)], **answered
+            ),
         }
 
     # -- Create -----------------------------------------------------------------------------
@@ -240,6 +373,8 @@ class _Builder:
             "sign_up_first_round": lambda: self._unknown(
                 self.create([self.choice(True)], userNotFound=True, **answered)
             ),
+            # PASSKEY chosen (Verify passkey_choice): the request options, nothing sent.
+            "passkey_round": lambda: self.create([self.choice(True)], **answered),
         }
 
     # -- Verify -----------------------------------------------------------------------------
@@ -262,6 +397,7 @@ class _Builder:
     def verify_scenarios(self) -> dict[str, Callable[[], dict[str, Any]]]:
         wrong = f"{(int(SAMPLE_CODE) + 1) % 10 ** len(SAMPLE_CODE):0{len(SAMPLE_CODE)}d}"
         choosing = private_parameters(SELECT, 0, BOTH)
+        choosing_passkey = private_parameters(SELECT, 0, WITH_PASSKEY)
         # The EMAIL_OTP round after the choice: a switch is still allowed...
         chosen = self.code_round(self.record(), 1, offered=BOTH, may_switch=True)
         # ...and the SMS_OTP round switched to: no second switch.
@@ -297,6 +433,13 @@ class _Builder:
                     },
                 )
             ),
+            "passkey_choice": lambda: self.verify(PASSKEY, choosing_passkey),
+            "passkey_right_assertion": lambda: self.verify(
+                self.assertion(), self.passkey_parameters()
+            ),
+            "passkey_bad_signature": lambda: self.verify(
+                self.assertion(tampered=True), self.passkey_parameters()
+            ),
         }
 
     def _unknown(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -309,6 +452,45 @@ class _Builder:
         return CodeRecord(
             "W7x0eVtQd0c4u9rNqJ2kD5mA8pL3sZ1yH6fG4bC2xE0", self.now, Channel.EMAIL, "n***@e***.com"
         )
+
+
+def _from_b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sample_key() -> ec.EllipticCurvePrivateKey:
+    return ec.derive_private_key(SAMPLE_PASSKEY_PRIVATE_KEY, ec.SECP256R1())
+
+
+def sample_public_key() -> bytes:
+    """The COSE key (EC2, ES256, P-256) of :data:`SAMPLE_PASSKEY_PRIVATE_KEY`, as a
+    registration stores it."""
+    numbers = _sample_key().public_key().public_numbers()
+    key = {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+    return cbor2.dumps(key, canonical=True)
+
+
+def passkey_items(
+    user_pool_id: str = DEFAULT_USER_POOL_ID, username: str = DEFAULT_USERNAME
+) -> list[dict[str, Any]]:
+    """What the credentials table (:data:`PASSKEY_TABLE`) holds for the samples that read the
+    sample user's passkey (:data:`READ_THE_PASSKEY`): the one item of that passkey, as a
+    registration stores it (its COSE public key, sign count 0, registered a day before the
+    samples were issued), in boto3's typed form ({"S": ...}; binary values as bytes)."""
+    credential = Credential(
+        credential_id=_from_b64url(SAMPLE_CREDENTIAL_ID),
+        owner=owner_key(user_pool_id, username),
+        sub=username,  # the sample user's sub (its attributes)
+        public_key=sample_public_key(),
+        sign_count=0,
+        transports=SAMPLE_TRANSPORTS,
+        name="Laptop",
+        created_at=SAMPLE_TIME - 86_400,
+        aaguid="00000000-0000-0000-0000-000000000000",
+        backed_up=False,
+        attestation_format="none",
+    )
+    return [_item(credential)]
 
 
 def _entry(result: bool, metadata: str) -> dict[str, Any]:
