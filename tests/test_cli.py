@@ -321,6 +321,7 @@ def test_generate_event_lists_scenarios_and_uses_the_given_pool(
         "after_choice_and_right_answer",
         "after_switch_and_right_answer",
         "sign_up_after_its_code",
+        "after_passkey_right_assertion",
     ]
     assert run(capsys, "generate-event", "create", "--list")[1].split() == [
         "first_round",
@@ -332,6 +333,7 @@ def test_generate_event_lists_scenarios_and_uses_the_given_pool(
         "after_choice",
         "after_switch",
         "sign_up_first_round",
+        "passkey_round",
     ]
     assert run(capsys, "generate-event", "verify", "--list")[1].split() == [
         "right_answer",
@@ -344,6 +346,9 @@ def test_generate_event_lists_scenarios_and_uses_the_given_pool(
         "switch",
         "second_switch",
         "sign_up_choice",
+        "passkey_choice",
+        "passkey_right_assertion",
+        "passkey_bad_signature",
     ]
     _, event, _ = run(
         capsys, "generate-event", "create", "--user-pool-id", "eu-west-1_Pool", "--username", "bob"

@@ -26,3 +26,22 @@ def test_the_cli_stops_at_a_passkeys_round_saying_why(
     code, _, error = run(capsys, "sign-in", "--username", EMAIL, "--stack-file", str(stack_file))
     assert code != 0
     assert "PasskeyNeedsABrowser" in error and "sign-in page" in error
+
+
+def test_invoke_runs_the_passkey_samples_against_the_sample_passkey(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from custom_auth_local.sample_events import PASSKEYS as SAMPLE_DEPLOYMENT
+    from custom_auth_local.sample_events import SAMPLE_TIME
+    from tests.test_cli import run
+    from tests.triggers import ROOT
+
+    overrides = [f"{k}={v}" for k, v in SAMPLE_DEPLOYMENT.items()]
+    for scenario, right in (("passkey_right_assertion", True), ("passkey_bad_signature", False)):
+        event = ROOT / "events" / "verify_auth_challenge_response" / f"{scenario}.json"
+        code, result, _ = run(
+            capsys, "invoke", "VerifyAuthChallengeResponseFunction", "--event", str(event),
+            "--template", str(ROOT / "template.yaml"), "--at", str(SAMPLE_TIME + 30),
+            "--parameter-overrides", "SenderEmail=no-reply@example.com", *overrides,
+        )  # fmt: skip
+        assert (code, result["response"]) == (0, {"answerCorrect": right}), scenario

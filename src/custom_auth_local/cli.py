@@ -166,6 +166,12 @@ def invoke(args: argparse.Namespace) -> int:
         stand_ins = local_aws(template, outbox=outbox, senders=[sender] if sender else [])
     before = len(outbox.messages()) if outbox is not None else 0
     with stand_ins, frozen_clock(at), contextlib.redirect_stdout(sys.stderr):
+        passkeys = function.environment.get("PASSKEY_TABLE_NAME")
+        if not args.real_aws and passkeys:
+            # The stand-ins hold the sample user's sample passkey, which the PASSKEY samples read.
+            dynamodb = boto3.client("dynamodb")
+            for item in sample_events.passkey_items():
+                dynamodb.put_item(TableName=passkeys, Item=item)
         invocation = function.invoke(event)
 
     report = f"REPORT {spec.logical_id} Duration: {invocation.duration_ms:.1f} ms"
