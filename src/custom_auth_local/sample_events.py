@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from custom_auth.credentials import Credential, _item, owner_key
 from custom_auth.events import UNFILLED_RESPONSES, TriggerSource
 from custom_auth.methods import METHOD_METADATA_KEY, SELECT
-from custom_auth.methods.passkey import _challenge as passkey_challenge
 from custom_auth.otp import CodeRecord, hash_code
 from custom_auth.passkeys import (
     Attestation,
@@ -38,6 +37,9 @@ from custom_auth.passkeys import (
     b64url,
     compact,
     request_options,
+)
+from custom_auth.passkeys import (
+    round_parameters as passkey_round_parameters,
 )
 from custom_auth.rounds import Round
 from custom_auth.rounds import private_parameters as round_parameters
@@ -253,7 +255,7 @@ class _Builder:
     def passkey_parameters(self) -> dict[str, str]:
         """The private parameters Create gives the samples' PASSKEY round (round 1, after the
         choice; a switch to EMAIL_OTP is still allowed)."""
-        own = passkey_challenge(self.passkey_body(), {}).private
+        _, own = passkey_round_parameters(self.passkey_body())
         return dict(own) | private_parameters(PASSKEY, 1, WITH_PASSKEY, may_switch=True)
 
     def assertion(self, *, tampered: bool = False) -> str:

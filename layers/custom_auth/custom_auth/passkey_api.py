@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from custom_auth.credentials import CredentialStore
-from custom_auth.observability import logger
 from custom_auth.passkeys import PasskeySettings
 from custom_auth.registration import (
     Caller,
@@ -41,6 +40,14 @@ LIST = "GET /passkeys"
 RENAME = "PATCH /passkeys/{id}"
 DELETE = "DELETE /passkeys/{id}"
 ROUTES = (SIGN_IN_CHALLENGE, OPTIONS, REGISTER, LIST, RENAME, DELETE)
+
+
+def _logger() -> Any:
+    # Imported when first needed: the local tools import this module, and Powertools' logger
+    # takes its level from the environment when it is made, which they set later.
+    from custom_auth.observability import logger
+
+    return logger
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class PasskeyApi:
                 return _ok(200, registration_options(self.settings, self.store, caller, now))
             if route == REGISTER:
                 stored = finish_registration(self.settings, self.store, caller, body, now)
-                logger.info("passkey registered", extra={"passkeys": "registered"})
+                _logger().info("passkey registered", extra={"passkeys": "registered"})
                 return _ok(201, stored.described())
             if route == LIST:
                 return _ok(200, {"passkeys": list_passkeys(self.store, caller)})
@@ -81,7 +88,7 @@ class PasskeyApi:
             delete_passkey(self.store, caller, passkey_id)
             return _ok(204, None)
         except RegistrationError as refusal:
-            logger.warning(
+            _logger().warning(
                 "passkey request refused",
                 extra={
                     "route": route if route in ROUTES else "other",
@@ -91,7 +98,7 @@ class PasskeyApi:
             )
             return _error(refusal.status, str(refusal))
         except StateUnavailableError as error:
-            logger.error("passkey table unavailable", extra={"error": str(error)})
+            _logger().error("passkey table unavailable", extra={"error": str(error)})
             return _error(503, "the passkey table is unavailable: try again")
 
     def caller(self, event: Mapping[str, Any]) -> Caller:

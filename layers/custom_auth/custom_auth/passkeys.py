@@ -26,12 +26,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Self
 
-from custom_auth.errors import CustomAuthError
+from custom_auth.errors import CustomAuthError, InvalidEventError
 from custom_auth.flow_settings import SettingsError, _choice, _integer, _required
 from custom_auth.settings import redirect_uri_problem
 
 #: The public challenge parameter holding the request options, as JSON.
 OPTIONS_PARAMETER = "PASSKEY_OPTIONS"
+#: The private challenge parameters of a round: its challenge (base64url), and when it was made.
+CHALLENGE_PARAMETER = "passkeyChallenge"
+ISSUED_AT_PARAMETER = "passkeyIssuedAt"
 #: The bytes of every challenge (WebAuthn asks for at least 16).
 CHALLENGE_BYTES = 32
 #: The longest user handle WebAuthn allows.
@@ -188,6 +191,19 @@ def request_options(
         "timeout": settings.timeout_seconds * 1000,
         "userVerification": str(settings.user_verification),
     }
+
+
+def round_parameters(body: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The public and private challenge parameters of a round, from the record Create keeps
+    in its metadata (``<issued at>|<challenge>|<options JSON>``)."""
+    issued_at, _, rest = body.partition("|")
+    challenge, _, options = rest.partition("|")
+    if not (issued_at.isascii() and issued_at.isdigit()) or not challenge or not options:
+        raise InvalidEventError("challengeMetadata: not a passkey round")
+    return (
+        {OPTIONS_PARAMETER: options},
+        {CHALLENGE_PARAMETER: challenge, ISSUED_AT_PARAMETER: issued_at},
+    )
 
 
 def compact(value: Mapping[str, Any]) -> str:

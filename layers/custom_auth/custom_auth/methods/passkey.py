@@ -33,7 +33,6 @@ from collections.abc import Mapping
 
 from custom_auth.code_key import CodeKey, CodeKeyError
 from custom_auth.credentials import Credential, CredentialStore, owner_key
-from custom_auth.errors import InvalidEventError
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
 from custom_auth.methods.base import Challenge, Judgement, Limits, MethodLimits
 from custom_auth.methods.code import shared_key
@@ -41,7 +40,6 @@ from custom_auth.observability import Metric, count, logger, state_unavailable
 from custom_auth.otp import CLOCK_SKEW_SECONDS
 from custom_auth.passkeys import (
     CHALLENGE_BYTES,
-    OPTIONS_PARAMETER,
     SIGN_IN,
     Assertion,
     PasskeyRefused,
@@ -50,17 +48,17 @@ from custom_auth.passkeys import (
     compact,
     from_b64url,
     request_options,
+    round_parameters,
     verify_assertion,
 )
+from custom_auth.passkeys import CHALLENGE_PARAMETER as _CHALLENGE
+from custom_auth.passkeys import ISSUED_AT_PARAMETER as _ISSUED_AT
 from custom_auth.settings import CodeSettings
 from custom_auth.sign_up import Address
 from custom_auth.state_store import StateUnavailableError
 from custom_auth.verdict import Verdict
 
 NAME = "PASSKEY"
-#: The private parameters: the round's challenge, and when it was made.
-_CHALLENGE = "passkeyChallenge"
-_ISSUED_AT = "passkeyIssuedAt"
 #: The most credential ids a round lists (the newest: the round carries them in its metadata).
 _MAX_LISTED = 10
 
@@ -215,21 +213,8 @@ def _refused(reason: str, verdict: Verdict = Verdict.WRONG) -> Judgement:
 
 
 def _challenge(body: str, log: Mapping[str, object]) -> Challenge:
-    issued_at, challenge, options = _read_body(body)
-    return Challenge(
-        public={OPTIONS_PARAMETER: options},
-        private={_CHALLENGE: challenge, _ISSUED_AT: issued_at},
-        body=body,
-        log=log,
-    )
-
-
-def _read_body(body: str) -> tuple[str, str, str]:
-    issued_at, _, rest = body.partition("|")
-    challenge, _, options = rest.partition("|")
-    if not (issued_at.isascii() and issued_at.isdigit()) or not challenge or not options:
-        raise InvalidEventError("challengeMetadata: not a passkey round")
-    return issued_at, challenge, options
+    public, private = round_parameters(body)
+    return Challenge(public=public, private=private, body=body, log=log)
 
 
 def build(env: Mapping[str, str]) -> PasskeyMethod:
