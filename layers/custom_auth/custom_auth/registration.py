@@ -144,7 +144,7 @@ def finish_registration(
         from_b64url(credential.get("rawId"), "credential.rawId", MAX_CREDENTIAL_ID_BYTES)
     except PasskeyRefused as refusal:
         raise RegistrationError(400, str(refusal)) from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RegistrationError(400, "credential.response.clientDataJSON: not JSON") from None
     if not store.take_challenge(REGISTRATION, challenge, caller.owner, now):
         raise RegistrationError(

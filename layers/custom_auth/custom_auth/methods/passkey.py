@@ -170,7 +170,9 @@ class PasskeyMethod:
         owner = owner_key(event.user_pool_id, event.user_name)
         if credential is None:
             raise PasskeyRefused("an unknown credential")
-        if event.user_not_found or not hmac.compare_digest(credential.owner, owner):
+        if event.user_not_found or not hmac.compare_digest(
+            credential.owner.encode(), owner.encode()
+        ):
             raise PasskeyRefused("another user's credential")
         handle = assertion.user_handle
         if handle is not None and not hmac.compare_digest(handle, event.user_name.encode()):
