@@ -294,17 +294,22 @@ def serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_stack(stack_file: Path | None, *, given: tuple[str | None, ...]) -> dict[str, Any]:
+    """What ``--stack-file`` holds; without it, a running ``custom-auth serve``'s stack.json,
+    unless the pool was ``given`` on the command line; {} for none."""
+    if stack_file is None and all(value is None for value in given):
+        stack_file = DEFAULT_STACK_FILE if DEFAULT_STACK_FILE.is_file() else None
+    if stack_file is None:
+        return {}
+    loaded = read_json(stack_file, "--stack-file")
+    if not isinstance(loaded, dict):
+        raise UsageError(f"--stack-file {stack_file}: must be a JSON object")
+    return loaded
+
+
 def sign_in_command(args: argparse.Namespace) -> int:
     """``custom-auth sign-in``: a CUSTOM_AUTH sign-in against a deployed or local pool."""
-    stack: dict[str, Any] = {}
-    stack_file = args.stack_file
-    if stack_file is None and args.endpoint_url is None and args.client_id is None:
-        stack_file = DEFAULT_STACK_FILE if DEFAULT_STACK_FILE.is_file() else None
-    if stack_file is not None:
-        loaded = read_json(stack_file, "--stack-file")
-        if not isinstance(loaded, dict):
-            raise UsageError(f"--stack-file {stack_file}: must be a JSON object")
-        stack = loaded
+    stack = read_stack(args.stack_file, given=(args.endpoint_url, args.client_id))
     endpoint_url = args.endpoint_url or stack.get("endpoint_url")
     client_id = args.client_id or stack.get("client_id")
     if not client_id:
@@ -435,15 +440,7 @@ def passkeys_command(args: argparse.Namespace) -> int:
     from custom_auth.credentials import CredentialStore, owner_key
     from custom_auth_local.template import local_ref
 
-    stack: dict[str, Any] = {}
-    stack_file = args.stack_file
-    if stack_file is None and args.endpoint_url is None and args.user_pool_id is None:
-        stack_file = DEFAULT_STACK_FILE if DEFAULT_STACK_FILE.is_file() else None
-    if stack_file is not None:
-        loaded = read_json(stack_file, "--stack-file")
-        if not isinstance(loaded, dict):
-            raise UsageError(f"--stack-file {stack_file}: must be a JSON object")
-        stack = loaded
+    stack = read_stack(args.stack_file, given=(args.endpoint_url, args.user_pool_id))
     endpoint_url = args.endpoint_url or stack.get("endpoint_url")
     pool_id = args.user_pool_id or stack.get("user_pool_id")
     if not pool_id:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from custom_auth.passkeys import MAX_CREDENTIAL_ID_BYTES, PasskeyRefused, b64url, from_b64url
 from custom_auth.state_store import (
     StateUnavailableError,
     _error_code,
@@ -43,15 +44,9 @@ def owner_key(user_pool_id: str, user_name: str) -> str:
     return f"{user_pool_id}#{user_name}"
 
 
-def _b64url(data: bytes) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def credential_key(credential_id: bytes) -> str:
     """The item key of a credential."""
-    return "cred#" + _b64url(credential_id)
+    return "cred#" + b64url(credential_id)
 
 
 def challenge_key(kind: str, challenge: bytes) -> str:
@@ -80,7 +75,7 @@ class Credential:
     @property
     def id_b64url(self) -> str:
         """The credential id as a client sends it."""
-        return _b64url(self.credential_id)
+        return b64url(self.credential_id)
 
     def described(self) -> dict[str, Any]:
         """What the registration API shows its owner (no key)."""
@@ -264,13 +259,11 @@ def _item(credential: Credential) -> dict[str, Any]:
 
 
 def _credential(item: dict[str, Any]) -> Credential:
-    import base64
-
     try:
         encoded = item["pk"]["S"].removeprefix("cred#")
         transports: Sequence[dict[str, str]] = item.get("transports", {}).get("L", [])
         return Credential(
-            credential_id=base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)),
+            credential_id=from_b64url(encoded, "pk", MAX_CREDENTIAL_ID_BYTES),
             owner=item["owner"]["S"],
             sub=item["sub"]["S"],
             public_key=bytes(item["publicKey"]["B"]),
@@ -283,5 +276,5 @@ def _credential(item: dict[str, Any]) -> Credential:
             backed_up=bool(item.get("backedUp", {}).get("BOOL", False)),
             attestation_format=item.get("attestationFormat", {}).get("S", "none"),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, PasskeyRefused):
         raise StateUnavailableError("passkey table: an item custom-auth cannot read") from None
