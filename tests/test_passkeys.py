@@ -173,3 +173,54 @@ def test_the_api_refuses_what_is_not_an_access_token_of_the_pool(
 def test_a_route_the_api_does_not_have_is_a_json_404() -> None:
     response = api().handle({"routeKey": "GET /elsewhere"})
     assert response["statusCode"] == 404 and json.loads(response["body"])["error"] == "NotFound"
+
+
+def test_made_up_credentials_are_all_drawn_under_the_key() -> None:
+    from custom_auth.methods.passkey import decoys
+
+    key, other_key = b"k" * 32, b"o" * 32
+    alice = decoys(key, "pool", "alice")
+    assert alice == decoys(key, "pool", "alice")  # the same each time, as real ones are
+    assert alice != decoys(key, "pool", "bob") and alice != decoys(key, "other-pool", "alice")
+    # Nothing of them is the same under another key: no part can be made without it.
+    elsewhere = decoys(other_key, "pool", "alice")
+    assert not {cid for cid, _ in alice} & {cid for cid, _ in elsewhere}
+    for cid, _ in alice:
+        assert all(cid[i : i + 8] not in b"".join(c for c, _ in elsewhere) for i in range(8))
+
+
+def test_made_up_credentials_look_like_real_ones_in_number_length_and_transports() -> None:
+    from collections import Counter
+
+    from custom_auth.methods.passkey import decoys
+
+    drawn = [decoys(b"k" * 32, "pool", f"user{n}") for n in range(2000)]
+    counts = Counter(len(d) for d in drawn)
+    lengths = Counter(len(cid) for d in drawn for cid, _ in d)
+    transports = Counter(t for d in drawn for _, t in d)
+    # Every shape real passkeys have turns up, about as often as its weight says (of 256).
+    assert set(counts) == {1, 2} and 0.70 < counts[1] / len(drawn) < 0.86
+    assert set(lengths) == {16, 20, 32, 64}
+    assert 0.05 < lengths[64] / sum(lengths.values()) < 0.15
+    assert set(transports) == {("hybrid", "internal"), ("internal",), ("nfc", "usb"), ("usb",)}
+    assert 0.6 < transports[("hybrid", "internal")] / sum(transports.values()) < 0.77
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("user_not_found", [False, True])
+def test_a_round_fails_closed_when_the_decoy_key_cannot_be_read(user_not_found: bool) -> None:
+    from custom_auth.code_key import CodeKey, CodeKeyError
+    from custom_auth.events import CreateAuthChallengeEvent, parse_event
+    from custom_auth.methods.passkey import PasskeyMethod
+    from tests.triggers import create_event
+
+    method = PasskeyMethod(
+        PasskeySettings.from_env(GOOD), CredentialStore("passkeys"), CodeKey("no-such-secret")
+    )
+    event = parse_event(
+        create_event([], challengeName="CUSTOM_CHALLENGE", userNotFound=user_not_found)
+    )
+    assert isinstance(event, CreateAuthChallengeEvent)
+    # Every user's round needs the key, so none is told apart by failing or not.
+    with pytest.raises(CodeKeyError, match="no-such-secret"):
+        method.start(event, limits=None, now=1_700_000_000)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from custom_auth.methods.passkey import decoys
 from custom_auth.model import AdminInitiateAuthResponse
 from custom_auth.passkey_api import (
     DELETE,
@@ -255,19 +256,34 @@ def test_an_unknown_credential_and_an_unknown_user(stack: LocalStack, api: Passk
     )
     round_ = passkey_round(stack)
     options = options_of(round_)
-    assert options["allowCredentials"]  # a user without passkeys gets a made-up one
     again = respond(stack, round_, json.dumps(stranger.get({**options, "allowCredentials": []})))
     assert again.authentication_result is None
-    unknown = options_of(passkey_round(stack, "nobody@example.com"))
-    assert set(unknown) == set(options)
-    assert [len(c["id"]) for c in unknown["allowCredentials"]] == [
-        len(c["id"]) for c in options["allowCredentials"]
+    # A user without passkeys and one who does not exist get made-up credentials of the same
+    # shape as real ones, the same each time, under the stack's decoy key.
+    key = _decoy_key(stack)
+    for user in (EMAIL, "nobody@example.com"):
+        made_up_round = passkey_round(stack, user)
+        made_up = options_of(made_up_round)
+        assert set(made_up) == set(options)
+        assert made_up_round.challenge_parameters is not None
+        user_name = made_up_round.challenge_parameters["USERNAME"]  # the name the events carry
+        assert made_up["allowCredentials"] == [
+            {"id": b64url(cid), "type": "public-key", "transports": list(transports)}
+            for cid, transports in decoys(key, stack.user_pool_id, user_name)
+        ]
+        again_made_up = options_of(passkey_round(stack, user))
+        assert again_made_up["allowCredentials"] == made_up["allowCredentials"]
+        assert again_made_up["challenge"] != made_up["challenge"]
+
+
+def _decoy_key(stack: LocalStack) -> bytes:
+    import boto3
+
+    secret_id = stack.template.function("CreateAuthChallengeFunction").environment[
+        "PASSKEY_DECOY_KEY_SECRET_ID"
     ]
-    # The same made-up id each time, as a real user's is.
-    assert (
-        options_of(passkey_round(stack, "nobody@example.com"))["allowCredentials"]
-        == unknown["allowCredentials"]
-    )
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    return str(value).encode()
 
 
 def test_wrong_assertions_count_towards_the_lockout_and_a_passkey_signs_in_during_it(

@@ -1381,3 +1381,43 @@ def test_create_and_verify_move_after_define_and_roll_back_before_it() -> None:
     for logical_id in ("CreateAuthChallengeFunction", "VerifyAuthChallengeResponseFunction"):
         assert resources[logical_id]["DependsOn"] == "DefineAuthChallengeFunctionAliaslive"
     assert "DependsOn" not in resources["DefineAuthChallengeFunction"]
+
+
+def test_the_passkey_triggers_may_touch_only_their_own_items_and_keys() -> None:
+    from fnmatch import fnmatchcase
+
+    from custom_auth.credentials import challenge_key, credential_key
+    from custom_auth.passkeys import REGISTRATION, SIGN_IN
+
+    template = load(
+        SignInMethods="EMAIL_OTP,PASSKEY",
+        PasskeyRpIds="example.com",
+        PasskeyOrigins="https://app.example.com",
+    )
+    create = {s.get("Sid"): s for s in statements(template, "CreateAuthChallengeFunction")}
+    verify = {s.get("Sid"): s for s in statements(template, "VerifyAuthChallengeResponseFunction")}
+    decoy_key = template.function("CreateAuthChallengeFunction").environment[
+        "PASSKEY_DECOY_KEY_SECRET_ID"
+    ]
+    assert create["ReadTheDecoyKeyOnly"]["Resource"] == decoy_key
+    assert create["ListUsersPasskeysOnly"]["Action"] == "dynamodb:Query"
+    assert decoy_key not in json.dumps(statements(template, "VerifyAuthChallengeResponseFunction"))
+
+    def may(sid: str, key: str) -> bool:
+        condition = verify[sid]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        return any(fnmatchcase(key, pattern) for pattern in condition)
+
+    # Verify reads and counts passkeys, and takes usernameless challenges: nothing else.
+    assert verify["CheckPasskeysOnly"]["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert verify["TakeSignInChallengesOnly"]["Action"] == "dynamodb:DeleteItem"
+    assert may("CheckPasskeysOnly", credential_key(b"\x01" * 16))
+    assert not may("CheckPasskeysOnly", challenge_key(SIGN_IN, b"c" * 32))
+    assert may("TakeSignInChallengesOnly", challenge_key(SIGN_IN, b"c" * 32))
+    assert not may("TakeSignInChallengesOnly", challenge_key(REGISTRATION, b"c" * 32))
+    assert not may("TakeSignInChallengesOnly", credential_key(b"\x01" * 16))
+    # The decoy key is never rotated: a user's made-up ids would change and a real user's not.
+    rotated = [
+        template.properties(name)["SecretId"]
+        for name in template.resources_of_type("AWS::SecretsManager::RotationSchedule")
+    ]
+    assert decoy_key not in rotated and rotated

@@ -178,9 +178,10 @@ sys.path[:0] = [function_dir, layer_dir]
 import boto3
 from moto import mock_aws
 with mock_aws():
-    secret = os.environ.get("CODE_KEY_SECRET_ID")
-    if secret:
-        boto3.client("secretsmanager").create_secret(Name=secret, SecretString=key)
+    for name in ("CODE_KEY_SECRET_ID", "PASSKEY_DECOY_KEY_SECRET_ID"):
+        secret = os.environ.get(name)
+        if secret:
+            boto3.client("secretsmanager").create_secret(Name=secret, SecretString=key)
     sender = os.environ.get("SENDER_EMAIL")
     if sender:
         boto3.client("sesv2").create_email_identity(EmailIdentity=sender)

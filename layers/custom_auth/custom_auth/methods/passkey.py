@@ -4,9 +4,12 @@
 (:func:`custom_auth.passkeys.request_options`): a fresh challenge of 32 random bytes, the RP
 id, the user's credential ids with their transports, the timeout and user verification. The
 challenge is also kept in the private parameters, with when it was made: that is what binds
-the round to it. A user with no passkey, and a user who does not exist, get one credential id
-all the same, made up from the code key and the user name (the same one each time, as a real
-user's are), after the same query of the credentials table.
+the round to it. A user with no passkey, and a user who does not exist, get made-up credential
+ids all the same (:func:`decoys`): one or two, of the lengths and transports real passkeys
+have, all of it drawn from an HMAC of the user name under the decoy key
+(``PASSKEY_DECOY_KEY_SECRET_ID``, a secret the template generates and never rotates), so the
+same each time, as a real user's are, and not to be told from real ones without the key.
+Every round computes them and queries the credentials table, whoever the user is.
 
 **Verify** takes the assertion (``AuthenticationResponseJSON``, as JSON, as the answer) and
 refuses it, as a wrong answer counted towards the lockout and logged by reason alone, unless:
@@ -29,11 +32,13 @@ limits record it used). A passkey cannot be guessed, so it signs in during a loc
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
-from custom_auth.code_key import CodeKey, CodeKeyError
+from custom_auth.code_key import CodeKey
 from custom_auth.credentials import Credential, CredentialStore, owner_key
 from custom_auth.events import CreateAuthChallengeEvent, VerifyAuthChallengeResponseEvent
+from custom_auth.flow_settings import _required
 from custom_auth.methods.base import Challenge, Judgement, Limits, MethodLimits
 from custom_auth.methods.code import shared_key
 from custom_auth.observability import Metric, count, logger, state_unavailable
@@ -53,14 +58,26 @@ from custom_auth.passkeys import (
 )
 from custom_auth.passkeys import CHALLENGE_PARAMETER as _CHALLENGE
 from custom_auth.passkeys import ISSUED_AT_PARAMETER as _ISSUED_AT
-from custom_auth.settings import CodeSettings
 from custom_auth.sign_up import Address
 from custom_auth.state_store import StateUnavailableError
 from custom_auth.verdict import Verdict
 
 NAME = "PASSKEY"
+_T = TypeVar("_T")
 #: The most credential ids a round lists (the newest: the round carries them in its metadata).
 _MAX_LISTED = 10
+#: What made-up credentials look like, each with its weight (of 256, drawn from one byte):
+#: how many a user has, how long an id is, and which transports the browser reported. The
+#: lengths are those of the common passkey providers (16: Google Password Manager, Bitwarden;
+#: 20: iCloud Keychain; 32: Windows Hello, 1Password; 64: security keys).
+_DECOY_COUNTS: Sequence[tuple[int, int]] = ((1, 200), (2, 56))
+_DECOY_LENGTHS: Sequence[tuple[int, int]] = ((16, 80), (20, 72), (32, 80), (64, 24))
+_DECOY_TRANSPORTS: Sequence[tuple[tuple[str, ...], int]] = (
+    (("hybrid", "internal"), 176),
+    (("internal",), 40),
+    (("nfc", "usb"), 28),
+    (("usb",), 12),
+)
 
 
 class PasskeyMethod:
@@ -112,23 +129,16 @@ class PasskeyMethod:
         except StateUnavailableError as error:
             state_unavailable("the passkeys are not listed", error)
             credentials = []
+        # The decoys are made for everyone (and the key read), so no user's round is quicker.
+        made_up = decoys(self.key.current().secret, event.user_pool_id, event.user_name)
         if event.user_not_found:
             credentials = []
         allowed = [(c.credential_id, c.transports) for c in credentials[:_MAX_LISTED]]
-        if not allowed:
-            allowed = [(self._made_up_id(event), ("internal", "hybrid"))]
+        allowed = allowed or made_up
         challenge = secrets.token_bytes(CHALLENGE_BYTES)
         options = compact(request_options(self.settings, challenge, allowed))
         body = f"{now}|{b64url(challenge)}|{options}"
         return _challenge(body, {"plan": "options", "credentials": len(credentials)})
-
-    def _made_up_id(self, event: CreateAuthChallengeEvent) -> bytes:
-        try:
-            secret = self.key.current().secret
-        except CodeKeyError:
-            secret = b""  # the key is the codes' too: they fail the same way
-        message = f"passkey\0{event.user_pool_id}\0{event.user_name}".encode()
-        return hmac.digest(secret, message, "sha256")[:16] + hashlib.sha256(message).digest()[:16]
 
     def carry(self, body: str) -> Challenge:
         """The same options and challenge stand (a wrong assertion does not use them up)."""
@@ -197,6 +207,36 @@ class PasskeyMethod:
         return _right(credential, assertion.challenge, now, lifetime)
 
 
+def decoys(key: bytes, user_pool_id: str, user_name: str) -> list[tuple[bytes, tuple[str, ...]]]:
+    """The made-up credentials of a user without passkeys: how many, their ids, lengths and
+    transports, all drawn from HMAC-SHA256 under ``key`` of the pool and user name."""
+    user = f"{user_pool_id}\0{user_name}".encode()
+
+    def draw(label: str, size: int) -> bytes:
+        out = b""
+        block = 0
+        while len(out) < size:
+            message = b"passkey-decoy\0%s\0%d\0%s" % (label.encode(), block, user)
+            out += hmac.digest(key, message, "sha256")
+            block += 1
+        return out[:size]
+
+    made_up = []
+    for index in range(_weighted(_DECOY_COUNTS, draw("count", 1)[0])):
+        shape = draw(f"shape{index}", 2)
+        length = _weighted(_DECOY_LENGTHS, shape[0])
+        made_up.append((draw(f"id{index}", length), _weighted(_DECOY_TRANSPORTS, shape[1])))
+    return made_up
+
+
+def _weighted(choices: Sequence[tuple[_T, int]], byte: int) -> _T:
+    for value, weight in choices:
+        if byte < weight:
+            return value
+        byte -= weight
+    raise AssertionError("the weights add up to 256")
+
+
 def _right(credential: Credential, challenge: bytes, now: int, lifetime: int) -> Judgement:
     logger.info("passkey accepted", extra={"backed_up": credential.backed_up})
     count(Metric.PASSKEYS_ACCEPTED)
@@ -220,7 +260,9 @@ def _challenge(body: str, log: Mapping[str, object]) -> Challenge:
 
 
 def build(env: Mapping[str, str]) -> PasskeyMethod:
-    """The method, from ``PASSKEY_*`` and the code key (for made-up credential ids)."""
+    """The method, from ``PASSKEY_*`` (the decoy key read when a round first needs it)."""
     settings = PasskeySettings.from_env(env)
-    key = shared_key(CodeSettings.from_env(env).code_key_secret_id)
-    return PasskeyMethod(settings, CredentialStore(settings.table_name), key)
+    secret_id = _required(
+        env, "PASSKEY_DECOY_KEY_SECRET_ID", "the made-up credential ids of users without passkeys"
+    )
+    return PasskeyMethod(settings, CredentialStore(settings.table_name), shared_key(secret_id))
