@@ -8,7 +8,15 @@ import pytest
 
 from custom_auth.credentials import CredentialStore
 from custom_auth.flow_settings import SettingsError
-from custom_auth.passkey_api import LIST, PasskeyApi
+from custom_auth.passkey_api import (
+    DELETE,
+    LIST,
+    OPTIONS,
+    REGISTER,
+    RENAME,
+    PasskeyApi,
+    cognito_user,
+)
 from custom_auth.passkeys import (
     Assertion,
     PasskeyRefused,
@@ -18,6 +26,7 @@ from custom_auth.passkeys import (
     from_b64url,
     request_options,
 )
+from custom_auth.registration import RegistrationError
 
 GOOD = {
     "PASSKEY_RP_IDS": "example.com,login.example.com",
@@ -130,13 +139,23 @@ def test_a_malformed_assertion_is_refused_naming_the_part(answer: str, message: 
     assert str(caught.value).startswith(message)
 
 
-def api() -> PasskeyApi:
+NOW = 1_700_000_000
+
+
+def api(live_user: Any = None, store: Any = None) -> PasskeyApi:
     settings = PasskeySettings.from_env(GOOD)
+
+    def never(token: str) -> str:
+        raise AssertionError("refused before the token is checked with Cognito")
+
     return PasskeyApi(
         settings=settings,
-        store=CredentialStore("passkeys", client=object()),  # never reached: refused first
+        # never reached unless a test gives one: refused first
+        store=store or CredentialStore("passkeys", client=object()),
         issuer="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_POOL",
         client_ids=frozenset({"client"}),
+        live_user=live_user or never,
+        clock=lambda: NOW,
     )
 
 
@@ -146,7 +165,19 @@ ACCESS = {
     "client_id": "client",
     "username": "alice",
     "sub": "1",
+    "scope": "aws.cognito.signin.user.admin",
+    "auth_time": str(NOW - 60),
 }
+
+
+def request(route: str, claims: dict[str, str]) -> dict[str, Any]:
+    return {
+        "routeKey": route,
+        "headers": {"authorization": "Bearer the-token"},
+        "requestContext": {"authorizer": {"jwt": {"claims": claims}}},
+        "pathParameters": {"id": "AAAA"},
+        "body": "",
+    }
 
 
 @pytest.mark.parametrize(
@@ -157,6 +188,7 @@ ACCESS = {
         ({**ACCESS, "iss": "https://x"}, 403, "Authorization: a token of another user pool"),
         ({**ACCESS, "client_id": "other"}, 403, "Authorization: a token of another app client"),
         ({**ACCESS, "username": ""}, 403, "Authorization: the token names no user"),
+        ({**ACCESS, "scope": "openid email"}, 403, "Authorization: the token must have the"),
     ],
 )  # fmt: skip
 def test_the_api_refuses_what_is_not_an_access_token_of_the_pool(
@@ -224,3 +256,119 @@ def test_a_round_fails_closed_when_the_decoy_key_cannot_be_read(user_not_found: 
     # Every user's round needs the key, so none is told apart by failing or not.
     with pytest.raises(CodeKeyError, match="no-such-secret"):
         method.start(event, limits=None, now=1_700_000_000)  # type: ignore[arg-type]
+
+
+class Tables:
+    """A credentials table's client that has nothing: enough for the routes to answer."""
+
+    def query(self, **call: Any) -> dict[str, Any]:
+        return {"Items": []}
+
+    def get_item(self, **call: Any) -> dict[str, Any]:
+        return {}
+
+    def put_item(self, **call: Any) -> dict[str, Any]:
+        return {}
+
+
+@pytest.mark.parametrize("route", [OPTIONS, REGISTER, DELETE, LIST, RENAME])
+def test_every_route_with_a_token_asks_cognito_whether_it_is_still_live(route: str) -> None:
+    asked: list[str] = []
+
+    def signed_out(token: str) -> str:
+        asked.append(token)
+        raise RegistrationError(401, "Authorization: the token was signed out")
+
+    response = api(signed_out).handle(request(route, ACCESS))
+    assert response["statusCode"] == 401 and asked == ["the-token"]
+    # A live token of someone else (a mix-up of claims and token) is refused too.
+    response = api(lambda token: "mallory").handle(request(route, ACCESS))
+    assert response["statusCode"] == 403
+    assert json.loads(response["body"])["message"] == "Authorization: the token names another user"
+
+
+def test_a_request_without_the_token_in_its_header_is_401() -> None:
+    event = request(LIST, ACCESS)
+    event["headers"] = {}
+    assert api(lambda token: "alice").handle(event)["statusCode"] == 401
+
+
+@pytest.mark.parametrize(
+    ("route", "fresh_needed"),
+    [(OPTIONS, True), (REGISTER, True), (DELETE, True), (LIST, False), (RENAME, False)],
+)
+def test_changing_passkeys_needs_a_recent_sign_in(route: str, fresh_needed: bool) -> None:
+    old = {**ACCESS, "auth_time": str(NOW - 301)}
+    response = api(lambda token: "alice", store=CredentialStore("t", client=Tables())).handle(
+        request(route, old)
+    )
+    body = json.loads(response["body"]) if response["body"] else {}
+    if fresh_needed:
+        assert response["statusCode"] == 401 and body["error"] == "FreshSignInRequired"
+        assert "PASSKEY_FRESH_SIGN_IN_SECONDS" in body["message"]
+    else:
+        assert body.get("error") != "FreshSignInRequired"
+    # Five minutes old is recent enough; a sign-in in the future (beyond clock skew) is not.
+    recent = api(lambda token: "alice", store=CredentialStore("t", client=Tables()))
+    assert "FreshSignInRequired" not in recent.handle(request(route, ACCESS))["body"]
+    future = {**ACCESS, "auth_time": str(NOW + 3600)}
+    assert ("FreshSignInRequired" in recent.handle(request(route, future))["body"]) is fresh_needed
+    if fresh_needed:
+        missing = {k: v for k, v in ACCESS.items() if k != "auth_time"}
+        assert recent.handle(request(route, missing))["statusCode"] == 403
+
+
+class GetUser:
+    def __init__(self, error: Exception | None = None, answer: Any = None) -> None:
+        self.error, self.answer = error, answer
+        self.tokens: list[str] = []
+
+    def get_user(self, AccessToken: str) -> Any:  # noqa: N803 - boto3's name
+        self.tokens.append(AccessToken)
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+def client_error(code: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    error: Exception = ClientError(
+        {"Error": {"Code": code, "Message": "the-token is bad"}}, "GetUser"
+    )
+    return error
+
+
+@pytest.mark.parametrize(
+    ("client", "status"),
+    [
+        (GetUser(answer={"Username": "alice", "UserAttributes": []}), None),
+        (GetUser(client_error("NotAuthorizedException")), 401),
+        (GetUser(client_error("UserNotFoundException")), 401),
+        (GetUser(client_error("TooManyRequestsException")), 503),
+        (GetUser(answer={}), 503),
+    ],
+    ids=["live", "signed out", "user deleted", "throttled", "no user"],
+)
+def test_getuser_tells_a_live_token_from_a_dead_one(client: GetUser, status: int | None) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    made: list[GetUser] = []
+
+    def make() -> GetUser:
+        made.append(client)
+        return client
+
+    live_user = cognito_user(make)
+    if status is None:
+        assert live_user("the-token") == "alice" and live_user("the-token") == "alice"
+        assert len(made) == 1  # one client, made when first needed
+    else:
+        with pytest.raises(RegistrationError) as caught:
+            live_user("the-token")
+        assert caught.value.status == status and "the-token" not in str(caught.value)
+    assert client.tokens[0] == "the-token"
+    unreachable = GetUser(EndpointConnectionError(endpoint_url="https://cognito-idp"))
+    with pytest.raises(RegistrationError) as caught:
+        cognito_user(lambda: unreachable)("the-token")
+    assert caught.value.status == 503

@@ -341,6 +341,41 @@ def test_registration_refusals(stack: LocalStack, api: PasskeyApi) -> None:
     assert call(stack, api, REGISTER, alice, None)[0] == 400
 
 
+def test_a_signed_out_or_revoked_token_is_refused_though_it_has_not_expired(
+    stack: LocalStack, api: PasskeyApi
+) -> None:
+    signed_in = tokens(stack)
+    assert call(stack, api, LIST, signed_in["AccessToken"])[0] == 200
+    stack.cognito().global_sign_out(AccessToken=signed_in["AccessToken"])
+    for route in (OPTIONS, LIST):
+        # The JWT checks pass still (signature, expiry, issuer, audience); GetUser refuses it.
+        status, body = call(stack, api, route, signed_in["AccessToken"])
+        assert (status, body["error"]) == (401, "Unauthorized"), body
+    revoked = tokens(stack)
+    stack.cognito().revoke_token(Token=revoked["RefreshToken"], ClientId=stack.client_id)
+    assert call(stack, api, OPTIONS, revoked["AccessToken"])[0] == 401
+
+
+def test_changing_passkeys_needs_a_recent_sign_in_which_a_refresh_does_not_renew(
+    stack: LocalStack, api: PasskeyApi
+) -> None:
+    import dataclasses
+    import time
+
+    signed_in = tokens(stack)
+    later = dataclasses.replace(api, clock=lambda: time.time() + api.fresh_sign_in_seconds + 5)
+    status, body = call(stack, later, OPTIONS, signed_in["AccessToken"])
+    assert (status, body["error"]) == (401, "FreshSignInRequired")
+    assert call(stack, later, LIST, signed_in["AccessToken"])[0] == 200  # reading is fine
+    refreshed = stack.cognito().initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": signed_in["RefreshToken"]},
+    )["AuthenticationResult"]["AccessToken"]
+    assert call(stack, later, OPTIONS, refreshed)[1]["error"] == "FreshSignInRequired"
+    assert call(stack, api, OPTIONS, refreshed)[0] == 200
+
+
 def test_rename_and_delete_only_ones_own(stack: LocalStack, api: PasskeyApi) -> None:
     authenticator = registered(stack, api)
     alice, bob = tokens(stack)["AccessToken"], tokens(stack, OTHER)["AccessToken"]

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -191,9 +191,11 @@ def passkey_parameters(port: int) -> dict[str, str]:
 
 
 @contextmanager
-def passkey_page_pool(overrides: Mapping[str, str] | None = None) -> Iterator[Serving]:
-    """:func:`page_pool` with PASSKEY on (:func:`passkey_parameters`) and ``overrides``; the
-    page is to be opened at :func:`localhost_page`."""
+def passkey_page_pool(
+    overrides: Mapping[str, str] | None = None, clock: Callable[[], float] = time.time
+) -> Iterator[Serving]:
+    """:func:`page_pool` with PASSKEY on (:func:`passkey_parameters`) and ``overrides``, on
+    ``clock``; the page is to be opened at :func:`localhost_page`."""
     port = free_port()
     outbox = Path(tempfile.mkdtemp(prefix="custom-auth-web-outbox-"))
     with served(
@@ -209,7 +211,7 @@ def passkey_page_pool(overrides: Mapping[str, str] | None = None) -> Iterator[Se
         },
         env_overrides=QUIET,
         web=ROOT / "web",
-        clock=lambda: time.time(),
+        clock=clock,
     ) as serving:
         yield serving
 

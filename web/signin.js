@@ -658,6 +658,9 @@ function ceremonyProblem(error) {
 // The passkey API refused: in words, by status (its message is for classifying, never shown).
 function passkeyApiProblem(error, during) {
   const { status: code, operation } = error;
+  if (code === 401 && error.type === "FreshSignInRequired") {
+    return "To change your passkeys, sign in again first: for your safety, it has to be a recent sign-in.";
+  }
   if (code === 401) return "Your sign-in has ended: it was signed out or has expired. Sign in again.";
   if (code === 404 && operation === "SignInChallenge") {
     return "Passkeys are not set up for this page: its passkey API (config.json's passkeyApi) was not found. Sign in another way.";

@@ -1,5 +1,6 @@
 """The passkey API of a local stack: the template's ``PasskeyApiFunction``, as API Gateway
-would run it, with the local pool's issuer and app client in place of the template's.
+would run it, with the local pool's issuer and app client in place of the template's, and its
+GetUser (boto3 through moto, which the pool answers) in place of Cognito's.
 
 :func:`passkey_api` builds it from the function's environment; :func:`api_event` turns a
 request into the HTTP API event (payload 2.0) the function receives, with the claims of an
@@ -7,11 +8,12 @@ access token the local pool signed, checked as API Gateway's JWT authorizer chec
 (signature, expiry, issuer, audience): a token that fails is a 401 before the function runs.
 """
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from custom_auth.passkey_api import ROUTES, SIGN_IN_CHALLENGE, PasskeyApi, from_env
+from custom_auth.passkey_api import ROUTES, SIGN_IN_CHALLENGE, PasskeyApi, cognito_user, from_env
 from custom_auth_local.stack import LocalStack
 
 #: The template's function behind the passkey API.
@@ -25,7 +27,8 @@ def passkey_api(stack: LocalStack) -> PasskeyApi | None:
     env = dict(stack.template.function(FUNCTION).environment)
     env["TOKEN_ISSUER"] = stack.pool.tokens.issuer
     env["ALLOWED_CLIENT_IDS"] = stack.client_id
-    return from_env(env)
+    # GetUser goes to the local pool, which refuses signed-out and revoked tokens as Cognito does.
+    return dataclasses.replace(from_env(env), live_user=cognito_user(stack.cognito))
 
 
 def route_key(method: str, path: str) -> tuple[str, dict[str, str]] | None:
@@ -64,6 +67,7 @@ def api_event(
         "version": "2.0",
         "routeKey": route,
         "rawPath": route.split(" ", 1)[1],
+        "headers": {"authorization": authorization} if authorization else {},
         "pathParameters": dict(path_parameters or {}),
         "requestContext": context,
         "body": body,

@@ -52,9 +52,11 @@ MAX_NAME_CHARACTERS = 64
 class RegistrationError(CustomAuthError):
     """A request the API refuses: its HTTP status and why (the field and the rule)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, error: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        #: The error's name in the body, when not the status's own (``FreshSignInRequired``).
+        self.error = error
 
 
 @dataclass(frozen=True)
