@@ -11,6 +11,7 @@ never which credential is picked or where it is kept.
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import secrets
@@ -21,8 +22,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import cbor2
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ES256 = -7  # COSE algorithm: ECDSA over P-256 with SHA-256
 
@@ -101,11 +104,13 @@ class SoftwareAuthenticator:
         origin: str | None = None,
         rp_id: str | None = None,
         transports: Sequence[str] = ("internal", "hybrid"),
+        attested_by: "AttestationCertificate | None" = None,
     ) -> dict[str, Any]:
         """Answer ``navigator.credentials.create()``: a new credential, as RegistrationResponseJSON.
 
-        ``attestation`` is "none" or "packed" (self attestation, no x5c). Raises ValueError when
-        the options allow no ES256 or exclude a credential held for the RP.
+        ``attestation`` is "none" or "packed": self attestation (no x5c), or with
+        ``attested_by``, signed by that attestation certificate's key, its chain as x5c. Raises
+        ValueError when the options allow no ES256 or exclude a credential held for the RP.
         """
         scope = self._rp_id(options["rp"].get("id"))
         if not any(
@@ -136,7 +141,10 @@ class SoftwareAuthenticator:
         statement: dict[str, Any] = {}
         if attestation == "packed":
             signed = auth_data + hashlib.sha256(client_data).digest()
-            statement = {"alg": ES256, "sig": private_key.sign(signed, ec.ECDSA(hashes.SHA256()))}
+            signer = private_key if attested_by is None else attested_by.private_key
+            statement = {"alg": ES256, "sig": signer.sign(signed, ec.ECDSA(hashes.SHA256()))}
+            if attested_by is not None:
+                statement["x5c"] = list(attested_by.chain)
         attestation_object = cbor2.dumps(
             {"fmt": attestation, "attStmt": statement, "authData": auth_data}, canonical=True
         )
@@ -278,3 +286,73 @@ class SoftwareAuthenticator:
         }
         data.update(extra or {})
         return json.dumps(data, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class AttestationCertificate:
+    """An authenticator maker's attestation key and its certificate chain (DER, leaf first)."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    chain: tuple[bytes, ...]
+
+
+def attestation_ca(name: str = "Test Maker Root") -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    """A maker's root: its key and its self-signed CA certificate (PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (
+        _certificate_builder(subject, subject, key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def attestation_certificate(
+    root: tuple[ec.EllipticCurvePrivateKey, bytes],
+    *,
+    unit: str = "Authenticator Attestation",
+    ca: bool = False,
+    aaguid: bytes | None = None,
+) -> AttestationCertificate:
+    """An attestation certificate issued by ``root``, as WebAuthn 8.2.1 asks (OU
+    "Authenticator Attestation", not a CA, the AAGUID extension when ``aaguid`` is given);
+    ``unit`` and ``ca`` make one that breaks the rules."""
+    root_key, root_pem = root
+    issuer = x509.load_pem_x509_certificate(root_pem).subject
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test Maker"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Test Maker Attestation"),
+        ]
+    )
+    builder = _certificate_builder(subject, issuer, key.public_key()).add_extension(
+        x509.BasicConstraints(ca=ca, path_length=None), critical=True
+    )
+    if aaguid is not None:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4"), b"\x04\x10" + aaguid
+            ),
+            critical=False,
+        )
+    certificate = builder.sign(root_key, hashes.SHA256())
+    return AttestationCertificate(key, (certificate.public_bytes(serialization.Encoding.DER),))
+
+
+def _certificate_builder(
+    subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+    )

@@ -372,3 +372,50 @@ def test_getuser_tells_a_live_token_from_a_dead_one(client: GetUser, status: int
     with pytest.raises(RegistrationError) as caught:
         cognito_user(lambda: unreachable)("the-token")
     assert caught.value.status == 503
+
+
+def test_attestation_roots_are_read_from_the_functions_package(tmp_path: Any) -> None:
+    from tests.authenticator import attestation_ca, attestation_certificate
+
+    first, second = attestation_ca("One")[1], attestation_ca("Two")[1]
+    (tmp_path / "roots.pem").write_bytes(b"# the makers we trust\n" + first + second)
+    env = {
+        **GOOD,
+        "PASSKEY_ATTESTATION": "direct",
+        "PASSKEY_ATTESTATION_ROOTS": "roots.pem",
+        "LAMBDA_TASK_ROOT": str(tmp_path),
+    }
+    assert PasskeySettings.from_env(env).attestation_roots == (first, second)
+    assert (
+        PasskeySettings.from_env({**env, "PASSKEY_ATTESTATION_ROOTS": ""}).attestation_roots == ()
+    )
+    device = attestation_certificate(attestation_ca())
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    leaf = x509.load_der_x509_certificate(device.chain[0]).public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "leaf.pem").write_bytes(leaf)
+    (tmp_path / "empty.pem").write_bytes(b"")
+    (tmp_path / "junk.pem").write_bytes(
+        b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    )
+    rule = "PASSKEY_ATTESTATION_ROOTS: "
+    for change, message in [
+        ({"PASSKEY_ATTESTATION": "none"}, "only with PASSKEY_ATTESTATION=direct"),
+        (
+            {"PASSKEY_ATTESTATION_ROOTS": "missing.pem"},
+            "must name a PEM file in the function's package; 'missing.pem' cannot be read",
+        ),
+        (
+            {"PASSKEY_ATTESTATION_ROOTS": "empty.pem"},
+            "'empty.pem' must hold 1 to 200 PEM certificates",
+        ),
+        ({"PASSKEY_ATTESTATION_ROOTS": "junk.pem"}, "certificate 1 of 'junk.pem' cannot be read"),
+        (
+            {"PASSKEY_ATTESTATION_ROOTS": "leaf.pem"},
+            "certificate 1 of 'leaf.pem' is not a CA certificate",
+        ),
+    ]:
+        with pytest.raises(SettingsError) as caught:
+            PasskeySettings.from_env({**env, **change})
+        assert str(caught.value).startswith(rule + message), str(caught.value)

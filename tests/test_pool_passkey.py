@@ -22,7 +22,12 @@ from custom_auth.passkey_api import (
 )
 from custom_auth_local.passkeys import api_event, passkey_api
 from custom_auth_local.stack import LocalStack
-from tests.authenticator import SoftwareAuthenticator, b64url
+from tests.authenticator import (
+    SoftwareAuthenticator,
+    attestation_ca,
+    attestation_certificate,
+    b64url,
+)
 from tests.test_pool import answer as respond
 from tests.test_pool import initiate
 from tests.triggers import ROOT
@@ -396,26 +401,82 @@ def test_rename_and_delete_only_ones_own(stack: LocalStack, api: PasskeyApi) -> 
     assert again.authentication_result is None  # a deleted passkey signs in no more
 
 
-def test_attestation_direct_refuses_none(stack: LocalStack) -> None:
-    from custom_auth.passkey_api import from_env
-    from custom_auth_local.passkeys import FUNCTION
+def direct_api(stack: LocalStack, roots: Any = None) -> PasskeyApi:
+    """The passkey API with PasskeyAttestation=direct and, given a file, its roots."""
+    made = passkey_api(
+        stack,
+        {
+            "PASSKEY_ATTESTATION": "direct",
+            **({"PASSKEY_ATTESTATION_ROOTS": str(roots)} if roots else {}),
+        },
+    )
+    assert made is not None
+    return made
 
-    env = dict(stack.template.function(FUNCTION).environment)
-    env |= {
-        "TOKEN_ISSUER": stack.pool.tokens.issuer,
-        "ALLOWED_CLIENT_IDS": stack.client_id,
-        "PASSKEY_ATTESTATION": "direct",
-    }
-    direct = from_env(env)
+
+def test_attestation_direct_without_roots_takes_only_what_the_library_has_roots_for(
+    stack: LocalStack,
+) -> None:
+    direct = direct_api(stack)
     token = tokens(stack)["AccessToken"]
     status, options = call(stack, direct, OPTIONS, token)
     assert options["attestation"] == "direct"
-    status, body = register(stack, direct, SoftwareAuthenticator(origin=ORIGIN), token)
-    assert status == 400 and "attestation" in body["message"]
+    maker = attestation_certificate(attestation_ca())
+    for attestation, attested_by, reason in [
+        ("none", None, "PASSKEY_ATTESTATION=direct requires an attestation statement"),
+        ("packed", None, "PASSKEY_ATTESTATION=direct refuses self attestation"),
+        ("packed", maker, "no root is trusted for packed attestation"),
+    ]:
+        status, body = register(
+            stack,
+            direct,
+            SoftwareAuthenticator(origin=ORIGIN),
+            token,
+            attestation=attestation,
+            attested_by=attested_by,
+        )
+        assert status == 400 and body["message"].startswith(f"credential: {reason}"), body
+    assert call(stack, direct, LIST, token)[1] == {"passkeys": []}
+
+
+def test_attestation_direct_with_roots_takes_only_their_makers_authenticators(
+    stack: LocalStack, tmp_path: Any
+) -> None:
+    root, stranger = attestation_ca("Trusted Maker"), attestation_ca("Someone Else")
+    (tmp_path / "roots.pem").write_bytes(root[1])
+    direct = direct_api(stack, tmp_path / "roots.pem")
+    token = tokens(stack)["AccessToken"]
+    aaguid = bytes(range(16))
+
+    def attempt(attested_by: Any, aaguid_in_data: bytes = aaguid) -> tuple[int, Any]:
+        authenticator = SoftwareAuthenticator(origin=ORIGIN, aaguid=aaguid_in_data)
+        return register(
+            stack, direct, authenticator, token, attestation="packed", attested_by=attested_by
+        )
+
+    status, body = attempt(attestation_certificate(root, aaguid=aaguid))
+    assert status == 201 and body["attestationFormat"] == "packed", body
+    assert body["aaguid"] == "00010203-0405-0607-0809-0a0b0c0d0e0f"
+    for attested_by, reason in [
+        (
+            attestation_certificate(stranger),
+            "the attestation statement's certificate does not verify",
+        ),
+        (attestation_certificate(root, unit="Something"), "the attestation certificate is not one"),
+        (attestation_certificate(root, ca=True), "the attestation certificate is a CA's"),
+        (
+            attestation_certificate(root, aaguid=bytes(16)),
+            "the attestation certificate names another AAGUID",
+        ),
+    ]:
+        status, body = attempt(attested_by)
+        assert status == 400 and body["message"].startswith(f"credential: {reason}"), body
+    # Self attestation is refused with roots too; so is none.
     status, body = register(
         stack, direct, SoftwareAuthenticator(origin=ORIGIN), token, attestation="packed"
     )
-    assert status == 201 and body["attestationFormat"] == "packed"
+    assert status == 400 and "self attestation" in body["message"]
+    assert len(call(stack, direct, LIST, token)[1]["passkeys"]) == 1
 
 
 def test_the_cli_lists_a_users_passkeys(

@@ -634,6 +634,20 @@ def test_code_and_delivery_parameters_default_to_what_the_functions_default_to()
             "rule SmsCountriesRequiredForSms: SmsAllowedCountryCodes is required when "
             "SignInMethods includes SMS_OTP",
         ),
+        (
+            {
+                "SignInMethods": "EMAIL_OTP,PASSKEY",
+                "PasskeyRpIds": "example.com",
+                "PasskeyOrigins": "https://app.example.com",
+                "PasskeyAttestationRoots": "roots.pem",
+            },
+            "rule PasskeySettingsRequired: PasskeyAttestationRoots is only for "
+            "PasskeyAttestation=direct.",
+        ),
+        (
+            {"PasskeyAttestationRoots": "../../etc/passwd"},
+            "parameter PasskeyAttestationRoots: a relative path inside functions/passkeys",
+        ),
     ],
 )
 def test_a_wrong_parameter_fails_before_anything_runs(
@@ -1080,6 +1094,7 @@ SAMPLES = {
     "PasskeyRpIds": "example.com",
     "PasskeyOrigins": "https://app.example.com",
     "PasskeyClientIds": "1example23456789abcdefghij",
+    "PasskeyAttestationRoots": "attestation-roots.pem",
 }
 OPAQUE_RESOURCES = (
     "AWS::CloudFormation::Stack",

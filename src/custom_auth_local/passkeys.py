@@ -20,11 +20,14 @@ from custom_auth_local.stack import LocalStack
 FUNCTION = "PasskeyApiFunction"
 
 
-def passkey_api(stack: LocalStack) -> PasskeyApi | None:
-    """The stack's passkey API (None when the template has none: PASSKEY is off)."""
+def passkey_api(stack: LocalStack, overrides: Mapping[str, str] | None = None) -> PasskeyApi | None:
+    """The stack's passkey API (None when the template has none: PASSKEY is off), its
+    environment with ``overrides``; relative paths in it are the function's directory's, as
+    in Lambda."""
     if FUNCTION not in stack.template.functions():
         return None
-    env = dict(stack.template.function(FUNCTION).environment)
+    spec = stack.template.function(FUNCTION)
+    env = {"LAMBDA_TASK_ROOT": str(spec.code_uri), **spec.environment, **(overrides or {})}
     env["TOKEN_ISSUER"] = stack.pool.tokens.issuer
     env["ALLOWED_CLIENT_IDS"] = stack.client_id
     # GetUser goes to the local pool, which refuses signed-out and revoked tokens as Cognito does.

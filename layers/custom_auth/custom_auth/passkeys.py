@@ -21,9 +21,11 @@ import binascii
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Self
 
 from custom_auth.errors import CustomAuthError, InvalidEventError
@@ -83,7 +85,8 @@ class PasskeySettings:
     #: time) or ``preferred`` (user presence is enough).
     user_verification: UserVerification
     #: ``PASSKEY_ATTESTATION``: ``none`` (the default: any authenticator, nothing verified
-    #: about its maker) or ``direct`` (an attestation statement is required and verified).
+    #: about its maker) or ``direct`` (an attestation statement is required, and must chain to
+    #: a trusted root: no ``none``, no self attestation).
     attestation: Attestation
     #: ``PASSKEY_TIMEOUT_SECONDS``: how long a challenge stands (and the browser waits).
     timeout_seconds: int
@@ -91,6 +94,11 @@ class PasskeySettings:
     table_name: str
     #: ``PASSKEY_RP_NAME``: the name browsers show when a passkey is made.
     rp_name: str = "custom-auth"
+    #: ``PASSKEY_ATTESTATION_ROOTS`` (with ``direct`` only): the root certificates (PEM) that
+    #: packed, tpm and fido-u2f statements must chain to; read from a file in the function's
+    #: package. Apple's and Google's roots (apple, android-key, android-safetynet) are the
+    #: library's own.
+    attestation_roots: tuple[bytes, ...] = ()
 
     @property
     def uv_required(self) -> bool:
@@ -127,7 +135,54 @@ class PasskeySettings:
             timeout_seconds=_integer(env, "PASSKEY_TIMEOUT_SECONDS", 120, 30, 600),
             table_name=_required(env, "PASSKEY_TABLE_NAME", why),
             rp_name=env.get("PASSKEY_RP_NAME", "").strip() or "custom-auth",
+            attestation_roots=_attestation_roots(env),
         )
+
+
+#: The most root certificates ``PASSKEY_ATTESTATION_ROOTS`` may hold.
+MAX_ATTESTATION_ROOTS = 200
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.S)
+
+
+def _attestation_roots(env: Mapping[str, str]) -> tuple[bytes, ...]:
+    """The PEM certificates of the file ``PASSKEY_ATTESTATION_ROOTS`` names (relative to the
+    function's directory, ``LAMBDA_TASK_ROOT``); none when it is not set."""
+    name = env.get("PASSKEY_ATTESTATION_ROOTS", "").strip()
+    if not name:
+        return ()
+    rule = "PASSKEY_ATTESTATION_ROOTS"
+    if env.get("PASSKEY_ATTESTATION", "none").strip() != Attestation.DIRECT:
+        raise SettingsError(f"{rule}: only with PASSKEY_ATTESTATION=direct")
+    path = Path(env.get("LAMBDA_TASK_ROOT") or ".") / name
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SettingsError(
+            f"{rule}: must name a PEM file in the function's package; {name!r} cannot be read "
+            f"({error.strerror or type(error).__name__})"
+        ) from None
+    found = tuple(match.group(0) + b"\n" for match in _PEM.finditer(data))
+    if not found or len(found) > MAX_ATTESTATION_ROOTS:
+        raise SettingsError(
+            f"{rule}: {name!r} must hold 1 to {MAX_ATTESTATION_ROOTS} PEM certificates "
+            f"(-----BEGIN CERTIFICATE-----); it holds {len(found)}"
+        )
+    from cryptography import x509
+
+    for index, pem in enumerate(found, 1):
+        try:
+            certificate = x509.load_pem_x509_certificate(pem)
+            constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+        except x509.ExtensionNotFound:
+            constraints = None
+        except ValueError:
+            raise SettingsError(f"{rule}: certificate {index} of {name!r} cannot be read") from None
+        if constraints is None or not constraints.value.ca:
+            raise SettingsError(
+                f"{rule}: certificate {index} of {name!r} is not a CA certificate "
+                "(basicConstraints CA:TRUE): list the makers' roots, not their devices'"
+            )
+    return found
 
 
 def _list(raw: str) -> tuple[str, ...]:

@@ -11,8 +11,10 @@ tokens for its app client) calls these with the :class:`Caller` its access token
 - ``POST /passkeys/registration``: :func:`finish_registration`, the browser's answer checked
   by the library (type ``webauthn.create``, the challenge, which must be the caller's and is
   taken once, an allowed origin and RP id, user presence and verification, the attestation
-  statement of any format the library supports; with ``PASSKEY_ATTESTATION=direct`` a ``none``
-  statement is refused), then stored on the condition that its id is new;
+  statement of any format the library supports; with ``PASSKEY_ATTESTATION=direct`` only a
+  statement that chains to a trusted root: no ``none``, no self attestation, packed, tpm and
+  fido-u2f to ``PASSKEY_ATTESTATION_ROOTS``, and a packed certificate as WebAuthn 8.2.1 says),
+  then stored on the condition that its id is new;
 - ``GET /passkeys``, ``PATCH /passkeys/{id}`` (a new name), ``DELETE /passkeys/{id}``.
 
 And one call without a token, for usernameless sign-in: ``POST /passkeys/sign-in-challenge``
@@ -154,17 +156,22 @@ def finish_registration(
             "clientDataJSON.challenge: not a registration challenge of yours that is still "
             "waiting (each is used once, within PASSKEY_TIMEOUT_SECONDS)",
         )
+    direct = settings.attestation is Attestation.DIRECT
     try:
-        rp_id = signed_for(
-            settings, parse_attestation_object(attestation_object).auth_data.rp_id_hash
-        )
+        parsed = parse_attestation_object(attestation_object)
+        rp_id = signed_for(settings, parsed.auth_data.rp_id_hash)
+        if direct:
+            _attested_enough(settings, parsed)
         verified = verify_registration_response(
             credential=credential,
             expected_challenge=challenge,
             expected_rp_id=rp_id,
             expected_origin=list(settings.origins),
             require_user_verification=settings.uv_required,
+            pem_root_certs_bytes_by_fmt=_roots(settings) if direct else None,
         )
+        if direct:
+            _check_attestation_certificate(parsed)
     except PasskeyRefused as refusal:
         raise RegistrationError(400, f"credential: {refusal}") from None
     except InvalidRegistrationResponse as error:
@@ -172,10 +179,6 @@ def finish_registration(
     except Exception:  # noqa: BLE001 - a malformed part the library trips on
         raise RegistrationError(400, "credential: cannot be read as a registration") from None
     fmt = str(getattr(verified.fmt, "value", verified.fmt))
-    if settings.attestation is Attestation.DIRECT and fmt == "none":
-        raise RegistrationError(
-            400, "credential: PASSKEY_ATTESTATION=direct requires an attestation statement"
-        )
     transports = response.get("transports", [])
     stored = Credential(
         credential_id=verified.credential_id,
@@ -195,6 +198,78 @@ def finish_registration(
     if not store.add(stored):
         raise RegistrationError(409, "credential: this passkey is registered already")
     return stored
+
+
+#: Formats whose statements chain to roots the library holds itself (Apple's, Google's).
+_LIBRARY_ROOTS = ("apple", "android-key", "android-safetynet")
+#: Formats whose statements chain only to the roots of ``PASSKEY_ATTESTATION_ROOTS``.
+_CONFIGURED_ROOTS = ("packed", "tpm", "fido-u2f")
+#: The AAGUID extension of an attestation certificate (id-fido-gen-ce-aaguid).
+_AAGUID_EXTENSION = "1.3.6.1.4.1.45724.1.1.4"
+
+
+def _format(parsed: Any) -> str:
+    return str(getattr(parsed.fmt, "value", parsed.fmt))
+
+
+def _attested_enough(settings: PasskeySettings, parsed: Any) -> None:
+    """With ``direct``: refused unless the statement can chain to a trusted root (the library
+    then checks that it does). The library would pass ``none``, self attestation, and any
+    chain of a format it was given no roots for."""
+    fmt = _format(parsed)
+    if fmt == "none":
+        raise PasskeyRefused("PASSKEY_ATTESTATION=direct requires an attestation statement")
+    if fmt == "packed" and not parsed.att_stmt.x5c:
+        raise PasskeyRefused(
+            "PASSKEY_ATTESTATION=direct refuses self attestation: it proves nothing about who "
+            "made the authenticator"
+        )
+    if fmt in _CONFIGURED_ROOTS and not settings.attestation_roots:
+        raise PasskeyRefused(
+            f"no root is trusted for {fmt} attestation: PASSKEY_ATTESTATION_ROOTS names none"
+        )
+    if fmt not in _CONFIGURED_ROOTS + _LIBRARY_ROOTS:
+        raise PasskeyRefused(f"attestation format {fmt[:32]!r} is not one the library verifies")
+
+
+def _roots(settings: PasskeySettings) -> dict[Any, list[bytes]]:
+    from webauthn.helpers.structs import AttestationFormat
+
+    return {AttestationFormat(fmt): list(settings.attestation_roots) for fmt in _CONFIGURED_ROOTS}
+
+
+def _check_attestation_certificate(parsed: Any) -> None:
+    """What the library leaves of WebAuthn's rules for a packed attestation certificate
+    (section 8.2.1): X.509 v3, subject OU "Authenticator Attestation", not a CA, and an AAGUID
+    extension, when present, naming the authenticator's AAGUID."""
+    if _format(parsed) != "packed":
+        return
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    certificate = x509.load_der_x509_certificate(parsed.att_stmt.x5c[0])
+    units = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    if certificate.version is not x509.Version.v3 or [u.value for u in units] != [
+        "Authenticator Attestation"
+    ]:
+        raise PasskeyRefused("the attestation certificate is not one (WebAuthn 8.2.1)")
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+        if constraints.value.ca:
+            raise PasskeyRefused("the attestation certificate is a CA's (WebAuthn 8.2.1)")
+    except x509.ExtensionNotFound:
+        raise PasskeyRefused("the attestation certificate has no basic constraints") from None
+    try:
+        extension = certificate.extensions.get_extension_for_oid(
+            x509.ObjectIdentifier(_AAGUID_EXTENSION)
+        )
+    except x509.ExtensionNotFound:
+        return
+    value = getattr(extension.value, "value", b"")
+    # An OCTET STRING holding the 16 bytes: 04 10 <aaguid>.
+    aaguid = parsed.auth_data.attested_credential_data.aaguid
+    if value != b"\x04\x10" + aaguid:
+        raise PasskeyRefused("the attestation certificate names another AAGUID")
 
 
 def list_passkeys(store: CredentialStore, caller: Caller) -> list[dict[str, Any]]:
