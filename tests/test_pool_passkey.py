@@ -381,6 +381,44 @@ def test_changing_passkeys_needs_a_recent_sign_in_which_a_refresh_does_not_renew
     assert call(stack, api, OPTIONS, refreshed)[0] == 200
 
 
+def test_the_cap_holds_at_registration_and_every_passkey_is_listed(
+    stack: LocalStack, api: PasskeyApi
+) -> None:
+    from custom_auth.credentials import MAX_CREDENTIALS, Credential, owner_key
+
+    token = tokens(stack)["AccessToken"]
+    status, options = call(stack, api, OPTIONS, token)  # asked for with none registered
+    owner = owner_key(stack.user_pool_id, _user_name(stack))
+    # Meanwhile the user reached the cap elsewhere, and then some (two registrations racing).
+    for n in range(MAX_CREDENTIALS + 5):
+        assert api.store.add(
+            Credential(bytes([n]) * 16, owner, "sub", b"key", 0, name=f"Key {n}", created_at=n + 1)
+        )
+    listed = api.store.owned_by(owner)  # pages of MAX_CREDENTIALS, all read
+    assert [c.name for c in listed] == [f"Key {n}" for n in reversed(range(MAX_CREDENTIALS + 5))]
+    credential = SoftwareAuthenticator(origin=ORIGIN).create(options)
+    status, body = call(stack, api, REGISTER, token, {"credential": credential})
+    assert (status, body["message"]) == (409, f"passkeys: at most {MAX_CREDENTIALS} per user")
+
+
+def test_a_registration_whose_raw_id_is_not_the_attested_one_is_refused(
+    stack: LocalStack, api: PasskeyApi
+) -> None:
+    token = tokens(stack)["AccessToken"]
+    status, options = call(stack, api, OPTIONS, token)
+    credential = SoftwareAuthenticator(origin=ORIGIN).create(options)
+    credential["rawId"] = credential["id"] = b64url(b"\x07" * 32)
+    status, body = call(stack, api, REGISTER, token, {"credential": credential})
+    # The library does not compare them: the attested id would be stored under another name.
+    assert (status, body["message"]) == (400, "credential.rawId: not the attested credential id")
+    assert call(stack, api, LIST, token)[1] == {"passkeys": []}
+
+
+def _user_name(stack: LocalStack, username: str = EMAIL) -> str:
+    user = stack.cognito().admin_get_user(UserPoolId=stack.user_pool_id, Username=username)
+    return str(user["Username"])
+
+
 def test_rename_and_delete_only_ones_own(stack: LocalStack, api: PasskeyApi) -> None:
     authenticator = registered(stack, api)
     alice, bob = tokens(stack)["AccessToken"], tokens(stack, OTHER)["AccessToken"]

@@ -287,3 +287,35 @@ def test_generated_events_of_every_scenario_parse(trigger: str) -> None:
         assert parameters(trigger, scenario) == PARAMETERS.get(
             f"{FOLDERS[trigger]}/{scenario}.json", {}
         )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "sign_count"),
+    [(-30, 1), (-31, 0), (120 + 30, 1), (120 + 31, 0)],
+    ids=["skew before", "before the skew", "lifetime and skew", "after"],
+)
+def test_a_passkey_round_stands_from_a_clock_skew_before_it_was_made_to_its_end(
+    seconds: int, sign_count: int, tmp_path: Path
+) -> None:
+    # Create's clock and Verify's may disagree by CLOCK_SKEW_SECONDS either way.
+    path = f"{V}/passkey_right_assertion.json"
+    ran = run(template_for(path), path, Outbox(tmp_path), at=SAMPLE_TIME + seconds)
+    assert ran.sign_counts == {f"cred#{SAMPLE_CREDENTIAL_ID}": sign_count}
+
+
+def test_a_passkey_of_an_earlier_user_of_the_same_name_is_refused(tmp_path: Path) -> None:
+    path = f"{V}/passkey_right_assertion.json"
+    template = template_for(path)
+    event = load_event(path)
+    event["request"]["userAttributes"]["sub"] = "0d7c6f1e-9a8b-4c3d-8e2f-1a2b3c4d5e6f"
+    import boto3
+
+    function = LocalFunction(template.function(FUNCTION[V]))
+    with local_aws(template, outbox=Outbox(tmp_path)), frozen_clock(SAMPLE_TIME + 60):
+        for item in passkey_items():
+            boto3.client("dynamodb").put_item(
+                TableName=local_ref(PASSKEY_TABLE, "AWS::DynamoDB::Table"), Item=item
+            )
+        invocation = function.invoke(event)
+        assert invocation.result["response"] == WRONG
+        assert function.invoke(load_event(path)).result["response"] == {"answerCorrect": True}

@@ -1436,3 +1436,24 @@ def test_the_passkey_triggers_may_touch_only_their_own_items_and_keys() -> None:
         for name in template.resources_of_type("AWS::SecretsManager::RotationSchedule")
     ]
     assert decoy_key not in rotated and rotated
+
+
+def test_the_passkey_api_takes_live_user_admin_tokens_and_throttles_its_anonymous_route() -> None:
+    from custom_auth.passkey_api import SIGN_IN_CHALLENGE, USER_ADMIN_SCOPE
+
+    template = load(
+        SignInMethods="EMAIL_OTP,PASSKEY",
+        PasskeyRpIds="example.com",
+        PasskeyOrigins="https://app.example.com",
+        PasskeyFreshSignInSeconds="600",
+    )
+    api = template.properties("PasskeyApi")
+    authorizer = api["Auth"]["Authorizers"]["CognitoAccessToken"]
+    assert authorizer["AuthorizationScopes"] == [USER_ADMIN_SCOPE]
+    own = api["RouteSettings"][SIGN_IN_CHALLENGE]
+    default = api["DefaultRouteSettings"]
+    assert own["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+    assert own["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
+    environment = template.function("PasskeyApiFunction").environment
+    assert environment["PASSKEY_FRESH_SIGN_IN_SECONDS"] == "600"
+    assert environment["PASSKEY_ATTESTATION_ROOTS"] == ""

@@ -34,6 +34,8 @@ from custom_auth.state_store import (
 
 #: The index that lists one owner's credentials.
 OWNER_INDEX = "owner-index"
+#: The most pages of an owner's credentials read (each of ``MAX_CREDENTIALS``).
+MAX_PAGES = 3
 #: The most credentials one user may register.
 MAX_CREDENTIALS = 20
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -131,16 +133,24 @@ class CredentialStore:
 
     def owned_by(self, owner: str) -> list[Credential]:
         """The owner's credentials, newest first (the index is read eventually consistent: a
-        credential registered a moment ago may be missing for a moment)."""
-        found = self._call(
-            "query",
-            IndexName=OWNER_INDEX,
-            KeyConditionExpression="#o = :o",
-            ExpressionAttributeNames={"#o": "owner"},
-            ExpressionAttributeValues={":o": {"S": owner}},
-            Limit=MAX_CREDENTIALS * 2,
-        )
-        items = (found or {}).get("Items", [])
+        credential registered a moment ago may be missing for a moment). Every page is read,
+        up to :data:`MAX_PAGES` of ``MAX_CREDENTIALS`` (more than the cap lets anyone have)."""
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        for _ in range(MAX_PAGES):
+            found = self._call(
+                "query",
+                IndexName=OWNER_INDEX,
+                KeyConditionExpression="#o = :o",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":o": {"S": owner}},
+                Limit=MAX_CREDENTIALS,
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            items.extend((found or {}).get("Items", []))
+            start = (found or {}).get("LastEvaluatedKey")
+            if not start:
+                break
         credentials = [_credential(item) for item in items]
         return sorted(credentials, key=lambda c: c.created_at, reverse=True)
 
@@ -153,7 +163,10 @@ class CredentialStore:
 
     def record_use(self, credential: Credential, sign_count: int, now: int) -> bool:
         """Set the sign count and the time of last use, if the count is still the one
-        ``credential`` was read with; whether it was (False: another sign-in used it since)."""
+        ``credential`` was read with and the owner the same; whether it was (False: another
+        sign-in that raised the count came first). A passkey whose counts stay 0 (a synced
+        one) writes 0 over 0, so two sign-ins with it at once both succeed: only a counter
+        tells clones apart, and such a passkey has none."""
         done = self._call(
             "update_item",
             Key={"pk": {"S": credential_key(credential.credential_id)}},

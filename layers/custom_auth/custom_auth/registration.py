@@ -145,7 +145,7 @@ def finish_registration(
         attestation_object = from_b64url(
             response.get("attestationObject"), "credential.response.attestationObject", 16_384
         )
-        from_b64url(credential.get("rawId"), "credential.rawId", MAX_CREDENTIAL_ID_BYTES)
+        raw_id = from_b64url(credential.get("rawId"), "credential.rawId", MAX_CREDENTIAL_ID_BYTES)
     except PasskeyRefused as refusal:
         raise RegistrationError(400, str(refusal)) from None
     except (ValueError, RecursionError):
@@ -179,6 +179,12 @@ def finish_registration(
     except Exception:  # noqa: BLE001 - a malformed part the library trips on
         raise RegistrationError(400, "credential: cannot be read as a registration") from None
     fmt = str(getattr(verified.fmt, "value", verified.fmt))
+    # The id the authenticator data attests is the one stored: it must be the one sent.
+    if verified.credential_id != raw_id:
+        raise RegistrationError(400, "credential.rawId: not the attested credential id")
+    # Checked again here: two option requests may have been open at once.
+    if len(store.owned_by(caller.owner)) >= MAX_CREDENTIALS:
+        raise RegistrationError(409, f"passkeys: at most {MAX_CREDENTIALS} per user")
     transports = response.get("transports", [])
     stored = Credential(
         credential_id=verified.credential_id,

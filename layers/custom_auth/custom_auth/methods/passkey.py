@@ -15,8 +15,9 @@ Every round computes them and queries the credentials table, whoever the user is
 refuses it, as a wrong answer counted towards the lockout and logged by reason alone, unless:
 
 - it is well formed and within bounds (:class:`custom_auth.passkeys.Assertion`);
-- its credential is registered, and this user's (the item's owner), and its ``userHandle``,
-  if sent, is this user's name;
+- its credential is registered, and this user's (the item's owner, and the ``sub`` it was
+  registered by, so a user name given again does not inherit passkeys), and its
+  ``userHandle``, if sent, is this user's name;
 - its challenge is this round's, unexpired; or a usernameless sign-in's, which the client
   fetched before InitiateAuth (``POST /passkeys/sign-in-challenge``) and which is taken, once,
   with a conditional delete;
@@ -184,12 +185,17 @@ class PasskeyMethod:
             credential.owner.encode(), owner.encode()
         ):
             raise PasskeyRefused("another user's credential")
+        # A user name can be given again after its user is deleted: the passkey is the sub's.
+        sub = event.user_attributes.get("sub", "")
+        if not hmac.compare_digest(credential.sub.encode(), sub.encode()):
+            raise PasskeyRefused("an earlier user's credential (sub)")
         handle = assertion.user_handle
         if handle is not None and not hmac.compare_digest(handle, event.user_name.encode()):
             raise PasskeyRefused("another user's credential (userHandle)")
         lifetime = self.settings.timeout_seconds + CLOCK_SKEW_SECONDS
         usernameless = not hmac.compare_digest(assertion.challenge, challenge)
-        if not usernameless and not issued_at <= now <= issued_at + lifetime:
+        fresh = issued_at - CLOCK_SKEW_SECONDS <= now <= issued_at + lifetime
+        if not usernameless and not fresh:
             return _refused("a stale challenge", Verdict.EXPIRED)
         new_count = verify_assertion(
             self.settings,
