@@ -704,7 +704,24 @@ async function listPasskeys() {
     alertText(`Your passkeys could not be listed. ${explain(error, "passkeys")}`);
     return;
   }
+  passkeysRpId = listed && typeof listed.rpId === "string" ? listed.rpId : "";
   renderPasskeys(listed && Array.isArray(listed.passkeys) ? listed.passkeys : []);
+}
+
+// The RP id the listed passkeys are for (the passkey API says), to tell the browser of one gone.
+let passkeysRpId = "";
+
+// Tell the browser that a deleted passkey is gone, so that its passkey manager stops offering it
+// (the WebAuthn Signal API; advisory, and not in every browser). Whether it could be told.
+async function signalDeleted(id) {
+  const Credential = window.PublicKeyCredential;
+  if (!Credential || typeof Credential.signalUnknownCredential !== "function" || !passkeysRpId) return false;
+  try {
+    await Credential.signalUnknownCredential({ rpId: passkeysRpId, credentialId: id });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
@@ -784,8 +801,13 @@ async function deletePasskey(id, shown) {
     } catch (error) {
       if (!(error instanceof PasskeyApiError && error.status === 404)) throw error; // gone already
     }
+    const told = await signalDeleted(id);
     await listPasskeys();
-    status(`Passkey deleted: ${shown}. It no longer signs you in; your device may still offer it until you remove it there too.`);
+    status(
+      told
+        ? `Passkey deleted: ${shown}. It no longer signs you in, and this browser was asked to forget it.`
+        : `Passkey deleted: ${shown}. It no longer signs you in; your device may still offer it until you remove it there too.`,
+    );
   } catch (error) {
     alertText(explain(error, "delete-passkey"));
   } finally {

@@ -111,7 +111,9 @@ class PasskeyApi:
                 _logger().info("passkey registered", extra={"passkeys": "registered"})
                 return _ok(201, stored.described())
             if route == LIST:
-                return _ok(200, {"passkeys": list_passkeys(self.store, caller)})
+                passkeys = list_passkeys(self.store, caller)
+                # The RP id lets the page tell the browser which of its passkeys are gone.
+                return _ok(200, {"passkeys": passkeys, "rpId": self.settings.rp_ids[0]})
             passkey_id = _path_id(event)
             if route == RENAME:
                 rename_passkey(self.store, caller, passkey_id, body)
