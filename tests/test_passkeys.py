@@ -345,10 +345,11 @@ def client_error(code: str) -> Exception:
         (GetUser(answer={"Username": "alice", "UserAttributes": []}), None),
         (GetUser(client_error("NotAuthorizedException")), 401),
         (GetUser(client_error("UserNotFoundException")), 401),
+        (GetUser(client_error("PasswordResetRequiredException")), 401),
         (GetUser(client_error("TooManyRequestsException")), 503),
         (GetUser(answer={}), 503),
     ],
-    ids=["live", "signed out", "user deleted", "throttled", "no user"],
+    ids=["live", "signed out", "user deleted", "password reset", "throttled", "no user"],
 )
 def test_getuser_tells_a_live_token_from_a_dead_one(client: GetUser, status: int | None) -> None:
     from botocore.exceptions import EndpointConnectionError

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import cbor2
 import pytest
 
 from custom_auth.methods.passkey import decoys
@@ -27,6 +28,7 @@ from tests.authenticator import (
     attestation_ca,
     attestation_certificate,
     b64url,
+    b64url_decode,
 )
 from tests.test_pool import answer as respond
 from tests.test_pool import initiate
@@ -388,13 +390,14 @@ def test_the_cap_holds_at_registration_and_every_passkey_is_listed(
 
     token = tokens(stack)["AccessToken"]
     status, options = call(stack, api, OPTIONS, token)  # asked for with none registered
-    owner = owner_key(stack.user_pool_id, _user_name(stack))
+    user_name, sub = _user(stack)
+    owner = owner_key(stack.user_pool_id, user_name)
     # Meanwhile the user reached the cap elsewhere, and then some (two registrations racing).
     for n in range(MAX_CREDENTIALS + 5):
         assert api.store.add(
-            Credential(bytes([n]) * 16, owner, "sub", b"key", 0, name=f"Key {n}", created_at=n + 1)
+            Credential(bytes([n]) * 16, owner, sub, b"key", 0, name=f"Key {n}", created_at=n + 1)
         )
-    listed = api.store.owned_by(owner)  # pages of MAX_CREDENTIALS, all read
+    listed = api.store.owned_by(owner, sub)  # pages of MAX_CREDENTIALS, all read
     assert [c.name for c in listed] == [f"Key {n}" for n in reversed(range(MAX_CREDENTIALS + 5))]
     credential = SoftwareAuthenticator(origin=ORIGIN).create(options)
     status, body = call(stack, api, REGISTER, token, {"credential": credential})
@@ -414,9 +417,34 @@ def test_a_registration_whose_raw_id_is_not_the_attested_one_is_refused(
     assert call(stack, api, LIST, token)[1] == {"passkeys": [], "rpId": "localhost"}
 
 
-def _user_name(stack: LocalStack, username: str = EMAIL) -> str:
+def _user(stack: LocalStack, username: str = EMAIL) -> tuple[str, str]:
+    """The user's name in the pool (what the triggers see) and sub."""
     user = stack.cognito().admin_get_user(UserPoolId=stack.user_pool_id, Username=username)
-    return str(user["Username"])
+    [sub] = [a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub"]
+    return str(user["Username"]), str(sub)
+
+
+def test_an_earlier_user_of_the_same_name_leaves_no_passkey_to_see_touch_or_count(
+    stack: LocalStack, api: PasskeyApi
+) -> None:
+    from custom_auth.credentials import MAX_CREDENTIALS, Credential, owner_key
+
+    user_name, _ = _user(stack)
+    owner = owner_key(stack.user_pool_id, user_name)
+    earlier = [
+        Credential(bytes([n]) * 16, owner, "an-earlier-sub", b"key", 0, created_at=n + 1)
+        for n in range(MAX_CREDENTIALS)
+    ]
+    for credential in earlier:
+        assert api.store.add(credential)
+    token = tokens(stack)["AccessToken"]
+    assert call(stack, api, LIST, token)[1]["passkeys"] == []
+    hidden = earlier[0].id_b64url
+    assert call(stack, api, RENAME, token, {"name": "mine"}, hidden)[0] == 403
+    assert call(stack, api, DELETE, token, None, hidden)[0] == 403
+    listed = {c["id"] for c in options_of(passkey_round(stack))["allowCredentials"]}
+    assert not listed & {c.id_b64url for c in earlier}  # made-up ones instead
+    assert register(stack, api, SoftwareAuthenticator(origin=ORIGIN), token)[0] == 201  # no cap
 
 
 def test_rename_and_delete_only_ones_own(stack: LocalStack, api: PasskeyApi) -> None:
@@ -475,6 +503,15 @@ def test_attestation_direct_without_roots_takes_only_what_the_library_has_roots_
         )
         assert status == 400 and body["message"].startswith(f"credential: {reason}"), body
     assert call(stack, direct, LIST, token)[1]["passkeys"] == []
+    # android-safetynet: refused whatever it holds (the library checks too little of it).
+    status, options = call(stack, direct, OPTIONS, token)
+    credential = SoftwareAuthenticator(origin=ORIGIN).create(options)
+    attestation = cbor2.loads(b64url_decode(credential["response"]["attestationObject"]))
+    attestation["fmt"] = "android-safetynet"
+    credential["response"]["attestationObject"] = b64url(cbor2.dumps(attestation))
+    status, body = call(stack, direct, REGISTER, token, {"credential": credential})
+    assert status == 400
+    assert body["message"].startswith("credential: android-safetynet attestation is refused")
 
 
 def test_attestation_direct_with_roots_takes_only_their_makers_authenticators(

@@ -467,7 +467,9 @@ def passkeys_command(args: argparse.Namespace) -> int:
     except cognito.exceptions.UserNotFoundException:
         raise UsageError(f"--user: no user {args.user!r} in {pool_id}") from None
     store = CredentialStore(table, client=boto3.client("dynamodb", **clients))
-    passkeys = [c.described() for c in store.owned_by(owner_key(pool_id, user["Username"]))]
+    sub = next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), "")
+    owner = owner_key(pool_id, user["Username"])
+    passkeys = [c.described() for c in store.owned_by(owner, sub)]
     if args.json:
         print(json.dumps(passkeys, indent=2))
         return 0

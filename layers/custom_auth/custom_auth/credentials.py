@@ -18,6 +18,7 @@ condition that does not hold is the method's answer (False, None), never an exce
 """
 
 import hashlib
+import hmac
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -131,10 +132,11 @@ class CredentialStore:
         item = (found or {}).get("Item")
         return _credential(item) if item else None
 
-    def owned_by(self, owner: str) -> list[Credential]:
-        """The owner's credentials, newest first (the index is read eventually consistent: a
-        credential registered a moment ago may be missing for a moment). Every page is read,
-        up to :data:`MAX_PAGES` of ``MAX_CREDENTIALS`` (more than the cap lets anyone have)."""
+    def owned_by(self, owner: str, sub: str) -> list[Credential]:
+        """The owner's credentials registered by the user ``sub`` (not an earlier user given
+        the same name), newest first (the index is read eventually consistent: a credential
+        registered a moment ago may be missing for a moment). Every page is read, up to
+        :data:`MAX_PAGES` of ``MAX_CREDENTIALS`` (more than the cap lets anyone have)."""
         items: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         for _ in range(MAX_PAGES):
@@ -151,7 +153,13 @@ class CredentialStore:
             start = (found or {}).get("LastEvaluatedKey")
             if not start:
                 break
-        credentials = [_credential(item) for item in items]
+        else:
+            from custom_auth.observability import logger  # only now: the local tools import this
+
+            logger.error("more passkeys than are read", extra={"read": len(items)})
+        credentials = [
+            c for c in map(_credential, items) if hmac.compare_digest(c.sub.encode(), sub.encode())
+        ]
         return sorted(credentials, key=lambda c: c.created_at, reverse=True)
 
     def add(self, credential: Credential) -> bool:

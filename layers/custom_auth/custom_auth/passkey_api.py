@@ -191,6 +191,15 @@ def _bearer(event: Mapping[str, Any]) -> str:
     return token
 
 
+#: GetUser's answers for a token that no longer stands for a user who may act.
+_NOT_LIVE = (
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "UserNotConfirmedException",
+    "PasswordResetRequiredException",
+)
+
+
 def cognito_user(client_for: Callable[[], Any]) -> Callable[[str], str]:
     """:attr:`PasskeyApi.live_user` through Cognito's GetUser, with the client ``client_for``
     makes (once, when first needed)."""
@@ -205,7 +214,7 @@ def cognito_user(client_for: Callable[[], Any]) -> Callable[[str], str]:
             answer = made[0].get_user(AccessToken=token)
         except ClientError as error:
             code = error_code(error)
-            if code in ("NotAuthorizedException", "UserNotFoundException"):
+            if code in _NOT_LIVE:
                 raise RegistrationError(
                     401, "Authorization: the token was signed out, revoked or has expired"
                 ) from None
@@ -288,7 +297,10 @@ def from_env(env: Mapping[str, str]) -> PasskeyApi:
     def client() -> Any:
         import boto3
 
-        return boto3.client("cognito-idp", region_name=region)
+        from custom_auth.state_store import short_timeouts
+
+        # Short timeouts: an answer within the function's 10 seconds, a JSON 503 if not.
+        return boto3.client("cognito-idp", region_name=region, config=short_timeouts())
 
     return PasskeyApi(
         settings=settings,

@@ -96,7 +96,7 @@ class PasskeySettings:
     rp_name: str = "custom-auth"
     #: ``PASSKEY_ATTESTATION_ROOTS`` (with ``direct`` only): the root certificates (PEM) that
     #: packed, tpm and fido-u2f statements must chain to; read from a file in the function's
-    #: package. Apple's and Google's roots (apple, android-key, android-safetynet) are the
+    #: package. Apple's and Google's roots (apple, android-key) are the
     #: library's own.
     attestation_roots: tuple[bytes, ...] = ()
 

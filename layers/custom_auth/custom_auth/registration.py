@@ -28,6 +28,7 @@ field and the rule, never what was sent.
 import json
 import secrets
 from dataclasses import dataclass
+from hmac import compare_digest
 from typing import Any
 
 from custom_auth.credentials import MAX_CREDENTIALS, Credential, CredentialStore, owner_key
@@ -94,7 +95,7 @@ def registration_options(
             f"username: a passkey's user handle is the user name, which WebAuthn allows "
             f"{MAX_USER_HANDLE_BYTES} bytes; this one has {len(handle)}",
         )
-    existing = store.owned_by(caller.owner)
+    existing = store.owned_by(caller.owner, caller.sub)
     if len(existing) >= MAX_CREDENTIALS:
         raise RegistrationError(409, f"passkeys: at most {MAX_CREDENTIALS} per user")
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
@@ -183,7 +184,7 @@ def finish_registration(
     if verified.credential_id != raw_id:
         raise RegistrationError(400, "credential.rawId: not the attested credential id")
     # Checked again here: two option requests may have been open at once.
-    if len(store.owned_by(caller.owner)) >= MAX_CREDENTIALS:
+    if len(store.owned_by(caller.owner, caller.sub)) >= MAX_CREDENTIALS:
         raise RegistrationError(409, f"passkeys: at most {MAX_CREDENTIALS} per user")
     transports = response.get("transports", [])
     stored = Credential(
@@ -207,7 +208,14 @@ def finish_registration(
 
 
 #: Formats whose statements chain to roots the library holds itself (Apple's, Google's).
-_LIBRARY_ROOTS = ("apple", "android-key", "android-safetynet")
+_LIBRARY_ROOTS = ("apple", "android-key")
+#: Formats refused with ``direct``, and why.
+_REFUSED_FORMATS = {
+    "android-safetynet": (
+        "android-safetynet attestation is refused: Google retired SafetyNet, and the library "
+        "checks only its basicIntegrity, under a public web CA"
+    ),
+}
 #: Formats whose statements chain only to the roots of ``PASSKEY_ATTESTATION_ROOTS``.
 _CONFIGURED_ROOTS = ("packed", "tpm", "fido-u2f")
 #: The AAGUID extension of an attestation certificate (id-fido-gen-ce-aaguid).
@@ -230,6 +238,8 @@ def _attested_enough(settings: PasskeySettings, parsed: Any) -> None:
             "PASSKEY_ATTESTATION=direct refuses self attestation: it proves nothing about who "
             "made the authenticator"
         )
+    if fmt in _REFUSED_FORMATS:
+        raise PasskeyRefused(_REFUSED_FORMATS[fmt])
     if fmt in _CONFIGURED_ROOTS and not settings.attestation_roots:
         raise PasskeyRefused(
             f"no root is trusted for {fmt} attestation: PASSKEY_ATTESTATION_ROOTS names none"
@@ -280,7 +290,7 @@ def _check_attestation_certificate(parsed: Any) -> None:
 
 def list_passkeys(store: CredentialStore, caller: Caller) -> list[dict[str, Any]]:
     """The caller's passkeys, newest first, without their keys."""
-    return [c.described() for c in store.owned_by(caller.owner)]
+    return [c.described() for c in store.owned_by(caller.owner, caller.sub)]
 
 
 def rename_passkey(store: CredentialStore, caller: Caller, encoded_id: str, body: str) -> None:
@@ -319,7 +329,7 @@ def _owned(store: CredentialStore, caller: Caller, encoded_id: str) -> bytes:
     found = store.get(credential_id)
     if found is None:
         raise RegistrationError(404, "id: no passkey of yours has this id")
-    if found.owner != caller.owner:
+    if found.owner != caller.owner or not compare_digest(found.sub.encode(), caller.sub.encode()):
         raise RegistrationError(403, "id: this passkey is not yours")
     return credential_id
 

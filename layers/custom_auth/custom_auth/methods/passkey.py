@@ -126,7 +126,7 @@ class PasskeyMethod:
         """The request options for this user's passkeys (a made-up one if there are none)."""
         owner = owner_key(event.user_pool_id, event.user_name)
         try:
-            credentials = self.store.owned_by(owner)
+            credentials = self.store.owned_by(owner, event.user_attributes.get("sub", ""))
         except StateUnavailableError as error:
             state_unavailable("the passkeys are not listed", error)
             credentials = []
