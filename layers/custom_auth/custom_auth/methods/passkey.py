@@ -5,7 +5,7 @@
 id, the user's credential ids with their transports, the timeout and user verification. The
 challenge is also kept in the private parameters, with when it was made: that is what binds
 the round to it. A user with no passkey, and a user who does not exist, get made-up credential
-ids all the same (:func:`decoys`): one or two, of the lengths and transports real passkeys
+ids all the same (:func:`decoys`): one to four, of the lengths and transports real passkeys
 have, all of it drawn from an HMAC of the user name under the decoy key
 (``PASSKEY_DECOY_KEY_SECRET_ID``, a secret the template generates and never rotates), so the
 same each time, as a real user's are, and not to be told from real ones without the key.
@@ -71,7 +71,7 @@ _MAX_LISTED = 10
 #: how many a user has, how long an id is, and which transports the browser reported. The
 #: lengths are those of the common passkey providers (16: Google Password Manager, Bitwarden;
 #: 20: iCloud Keychain; 32: Windows Hello, 1Password; 64: security keys).
-_DECOY_COUNTS: Sequence[tuple[int, int]] = ((1, 200), (2, 56))
+_DECOY_COUNTS: Sequence[tuple[int, int]] = ((1, 184), (2, 52), (3, 14), (4, 6))
 _DECOY_LENGTHS: Sequence[tuple[int, int]] = ((16, 80), (20, 72), (32, 80), (64, 24))
 _DECOY_TRANSPORTS: Sequence[tuple[tuple[str, ...], int]] = (
     (("hybrid", "internal"), 176),
