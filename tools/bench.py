@@ -69,6 +69,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -286,6 +287,10 @@ def moto_server(config: str = "two_methods") -> Iterator[str]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     try:
+        # Every moto server of a process shares its backends: start from none, not from what
+        # an earlier phase's server provisioned.
+        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 - the moto server above
         with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
             provision(Template.load(TEMPLATE, CONFIGS[config]), [SENDER])
         yield endpoint
@@ -941,7 +946,71 @@ def pacing(probes: int, groups: int) -> dict[str, Any]:
 
     for _ in range(WINDOW):
         sign_up_probe(True)
-    return {"pacing": scored(probe), "sign_up_pacing": scored(sign_up_probe)}
+
+    # PASSKEY chosen: a user with a passkey (the query finds it) against an unknown one (made-up
+    # credentials), the credentials table's query as a delay like SES's.
+    from custom_auth.credentials import Credential, CredentialStore, _item, owner_key
+    from custom_auth.methods.passkey import PasskeyMethod
+    from custom_auth.passkeys import PasskeySettings, b64url
+
+    class SlowCredentials:
+        """DynamoDB's Query of the owner index: the user's one passkey, or none."""
+
+        def query(self, **call: Any) -> dict[str, Any]:
+            time.sleep(latency.lognormvariate(math.log(PACING_LATENCY_S), PACING_SIGMA))
+            owner = call["ExpressionAttributeValues"][":o"]["S"]
+            held = Credential(b"\x01" * 32, owner, "bench-sub", b"\xa5" * 77, 3, ("internal",))
+            return {"Items": [_item(held)] if owner.startswith(f"{pool}#bench-has-") else []}
+
+    settings = PasskeySettings.from_env(
+        {
+            "PASSKEY_RP_IDS": "example.com",
+            "PASSKEY_ORIGINS": "https://example.com",
+            "PASSKEY_TABLE_NAME": "bench",
+        }
+    )
+    passkeys = PasskeyMethod(settings, CredentialStore("bench", client=SlowCredentials()), key)
+    held_id = b64url(b"\x01" * 32)
+    both = Methods((CodeMethod("EMAIL_OTP", codes, delivery, key), passkeys))
+    passkey_store = InMemoryStateStore()
+    with_passkeys = Limits(unlimited, passkey_store, Pacer())
+
+    def passkey_probe(known: bool) -> float:
+        event = json.loads(json.dumps(sample))
+        number = next(users)
+        event["userName"] = f"bench-has-{number}" if known else f"bench-nobody-{number}"
+        sign_in = f"bench-passkey-{number}"
+        passkey_store.record_choice(choice_key(pool, sign_in, 0), "PASSKEY", 2**40)
+        event["request"]["session"] = [
+            {
+                "challengeName": "CUSTOM_CHALLENGE",
+                "challengeResult": True,
+                "challengeMetadata": Round(SELECT, False, sign_in, "").to_metadata(),
+            }
+        ]
+        event["request"]["userAttributes"] = {"sub": "bench-sub"}
+        if not known:
+            event["request"] |= {"userNotFound": True, "userAttributes": {}}
+        started = time.perf_counter()
+        answered = create_auth_challenge(
+            CreateAuthChallengeEvent.from_dict(event), methods=both, limits=with_passkeys
+        )
+        elapsed = time.perf_counter() - started
+        public = answered.response.public_challenge_parameters if answered.response else None
+        listed = json.loads((public or {}).get("PASSKEY_OPTIONS", "{}")).get("allowCredentials")
+        if not listed or (held_id in [c["id"] for c in listed]) is not known:
+            raise SystemExit("bench: the passkey probe is not the round it should be")
+        return elapsed
+
+    if not owner_key(pool, "bench-has-0").startswith(f"{pool}#bench-has-"):
+        raise SystemExit("bench: the passkey probe's owners are not what the stub finds")
+    for _ in range(WINDOW):
+        passkey_probe(True)
+    return {
+        "pacing": scored(probe),
+        "sign_up_pacing": scored(sign_up_probe),
+        "passkey_pacing": scored(passkey_probe),
+    }
 
 
 def in_child(phase: str, argument: int) -> dict[str, Any]:
@@ -1122,6 +1191,15 @@ def table(results: Mapping[str, Any]) -> str:
             f"{paced['fastest_of_nine_accuracy']} ({paced['groups_of_nine']} groups of each); "
             f"known {paced['known_ms']['median']} ms, unknown {paced['unknown_ms']['median']} ms.",
         ]
+    if "passkey_pacing" in results:
+        paced = results["passkey_pacing"]
+        lines += [
+            "",
+            f"PASSKEY chosen, a user with a passkey against an unknown one (made-up credentials): "
+            f"one probe {paced['single_probe_accuracy']} (target <= {PACING_TARGET}), the "
+            f"fastest of nine {paced['fastest_of_nine_accuracy']}; with a passkey "
+            f"{paced['known_ms']['median']} ms, unknown {paced['unknown_ms']['median']} ms.",
+        ]
     if "sign_up_pacing" in results:
         paced = results["sign_up_pacing"]
         lines += [
@@ -1206,6 +1284,9 @@ def main() -> int:
         ),
         "sign_up_pacing_single_probe_accuracy_met": (
             results["sign_up_pacing"]["single_probe_accuracy"] <= PACING_TARGET
+        ),
+        "passkey_pacing_single_probe_accuracy_met": (
+            results["passkey_pacing"]["single_probe_accuracy"] <= PACING_TARGET
         ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
