@@ -997,7 +997,8 @@ def pacing(probes: int, groups: int) -> dict[str, Any]:
         )
         elapsed = time.perf_counter() - started
         public = answered.response.public_challenge_parameters if answered.response else None
-        listed = json.loads((public or {}).get("PASSKEY_OPTIONS", "{}")).get("allowCredentials")
+        options = public.get("PASSKEY_OPTIONS", "{}") if public else "{}"
+        listed = json.loads(options).get("allowCredentials")
         if not listed or (held_id in [c["id"] for c in listed]) is not known:
             raise SystemExit("bench: the passkey probe is not the round it should be")
         return elapsed
