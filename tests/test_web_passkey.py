@@ -11,6 +11,7 @@ saved under screenshots/test_web_passkey/."""
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -264,14 +265,41 @@ def test_a_usernameless_sign_in_without_a_passkey_here(serving: Serving, page: S
     page.shot("no-passkey-here")
 
 
+@contextmanager
+def security_key_too(driver: WebDriver) -> Iterator[None]:
+    """A USB security key beside the page's platform authenticator, for the ``with``.
+
+    A user without passkeys is offered made-up credentials, some of them with the transports
+    of a security key alone (usb, nfc); with no authenticator on those transports, Chromium
+    waits for one to be plugged in, as a browser does for a security-key user. With this one
+    there, Chromium asks it, it has none of them, and the request ends at once. Selenium keeps
+    the id of the last authenticator added only: the platform one's is put back after."""
+    platform = driver.virtual_authenticator_id
+    driver.add_virtual_authenticator(
+        VirtualAuthenticatorOptions(
+            protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
+            transport=VirtualAuthenticatorOptions.Transport.USB,
+            has_resident_key=True,
+            has_user_verification=True,
+            is_user_verified=False,
+        )
+    )
+    try:
+        yield
+    finally:
+        driver.remove_virtual_authenticator()
+        driver._authenticator_id = platform  # type: ignore[assignment]
+
+
 def test_the_passkey_step_switches_to_a_code(serving: Serving, page: SignInPage) -> None:
     """A user with no passkey who chose one cancels, and gets an email code instead."""
     email = "bo@example.com"
     new_user(serving, email)
     page.driver.set_user_verified(False)
     page.sign_in_as(email)
-    continue_with(page, "Use a passkey")
-    wait_for(page, "passkey-step")
+    with security_key_too(page.driver):
+        continue_with(page, "Use a passkey")
+        wait_for(page, "passkey-step")
     assert page.alert() == NOT_USED
     page.press(page.button("Email me a code instead"))
     page.wait_for_step("code-step")
