@@ -1439,7 +1439,8 @@ def test_the_passkey_triggers_may_touch_only_their_own_items_and_keys() -> None:
 
 
 def test_the_passkey_api_takes_live_user_admin_tokens_and_throttles_its_anonymous_route() -> None:
-    from custom_auth.passkey_api import SIGN_IN_CHALLENGE, USER_ADMIN_SCOPE
+    from custom_auth.model import USER_ADMIN_SCOPE
+    from custom_auth.passkey_api import SIGN_IN_CHALLENGE
 
     template = load(
         SignInMethods="EMAIL_OTP,PASSKEY",

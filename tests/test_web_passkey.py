@@ -53,20 +53,24 @@ def serving() -> Iterator[Serving]:
         yield pool
 
 
+def authenticator(transport: str, *, verified: bool = True) -> VirtualAuthenticatorOptions:
+    """A CTAP2 authenticator on ``transport`` holding discoverable credentials and verifying
+    its user (or, not ``verified``, failing to)."""
+    return VirtualAuthenticatorOptions(
+        protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
+        transport=transport,
+        has_resident_key=True,
+        has_user_verification=True,
+        is_user_verified=verified,
+    )
+
+
 @pytest.fixture
 def page(
     serving: Serving, driver: WebDriver, request: pytest.FixtureRequest
 ) -> Iterator[SignInPage]:
     """The page by the name localhost, with a virtual authenticator of its own for the test."""
-    driver.add_virtual_authenticator(
-        VirtualAuthenticatorOptions(
-            protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
-            transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
-            has_resident_key=True,
-            has_user_verification=True,
-            is_user_verified=True,
-        )
-    )
+    driver.add_virtual_authenticator(authenticator(VirtualAuthenticatorOptions.Transport.INTERNAL))
     signin = SignInPage(driver, localhost_page(serving), screenshot_folder(request))
     signin.console()  # what earlier tests left
     signin.open()
@@ -276,13 +280,7 @@ def security_key_too(driver: WebDriver) -> Iterator[None]:
     the id of the last authenticator added only: the platform one's is put back after."""
     platform = driver.virtual_authenticator_id
     driver.add_virtual_authenticator(
-        VirtualAuthenticatorOptions(
-            protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
-            transport=VirtualAuthenticatorOptions.Transport.USB,
-            has_resident_key=True,
-            has_user_verification=True,
-            is_user_verified=False,
-        )
+        authenticator(VirtualAuthenticatorOptions.Transport.USB, verified=False)
     )
     try:
         yield

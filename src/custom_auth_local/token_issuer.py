@@ -21,12 +21,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeyParameters, RSAKey
 
+from custom_auth.model import USER_ADMIN_SCOPE
 from custom_auth_local import cognito_errors as errors
 from custom_auth_local.tokens import issuer
 
-#: The scope of an access token issued through the API (not the OAuth endpoints): it
-#: authorizes the user's own Cognito calls (GetUser, GlobalSignOut...).
-USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 #: How many sign-ins between two passes that forget expired origins.
 _PRUNE_EVERY = 256

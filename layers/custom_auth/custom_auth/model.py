@@ -42,6 +42,11 @@ __all__ = [
     "secret_hash",
 ]
 
+#: The scope of an access token issued through the API (InitiateAuth and
+#: RespondToAuthChallenge, not the OAuth endpoints): it authorizes the user's own Cognito
+#: calls (GetUser, GlobalSignOut...).
+USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+
 
 class ChallengeParameters(FrozenStrMap):
     """``ChallengeParameters``: an immutable string map with typed access to documented keys.

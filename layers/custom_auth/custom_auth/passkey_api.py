@@ -33,6 +33,7 @@ from typing import Any
 
 from custom_auth.code_key import error_code
 from custom_auth.credentials import CredentialStore
+from custom_auth.model import USER_ADMIN_SCOPE
 from custom_auth.otp import CLOCK_SKEW_SECONDS
 from custom_auth.passkeys import PasskeySettings
 from custom_auth.registration import (
@@ -57,8 +58,6 @@ DELETE = "DELETE /passkeys/{id}"
 ROUTES = (SIGN_IN_CHALLENGE, OPTIONS, REGISTER, LIST, RENAME, DELETE)
 #: The routes that change what signs the user in: they want a recent sign-in.
 CHANGES = (OPTIONS, REGISTER, DELETE)
-#: The scope of the tokens Cognito's user API issues (InitiateAuth); GetUser needs it.
-USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
 
 
 def _logger() -> Any:
@@ -86,6 +85,11 @@ class PasskeyApi:
     #: ``PASSKEY_FRESH_SIGN_IN_SECONDS``: how old a sign-in may be to change passkeys.
     fresh_sign_in_seconds: int = 300
     clock: Callable[[], float] = time.time
+
+    @property
+    def user_pool_id(self) -> str:
+        """The pool's id: the issuer's last part."""
+        return self.issuer.rsplit("/", 1)[-1]
 
     def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Answer one request; every refusal is a JSON error, never an exception."""
@@ -151,7 +155,7 @@ class PasskeyApi:
         user_name, sub = claims.get("username"), claims.get("sub")
         if not isinstance(user_name, str) or not user_name or not isinstance(sub, str):
             raise RegistrationError(403, "Authorization: the token names no user")
-        return Caller(self.issuer.rsplit("/", 1)[-1], user_name, sub)
+        return Caller(self.user_pool_id, user_name, sub)
 
     def check_fresh(self, event: Mapping[str, Any], now: int) -> None:
         """401 ``FreshSignInRequired`` unless the token's sign-in (``auth_time``) is at most
@@ -291,8 +295,7 @@ def from_env(env: Mapping[str, str]) -> PasskeyApi:
     if not issuer.startswith(("https://", "http://")) or issuer.endswith("/"):
         raise SettingsError(f"TOKEN_ISSUER: must be the pool's issuer URL; got {issuer!r}")
     clients = _required(env, "ALLOWED_CLIENT_IDS", "the app clients whose tokens are accepted")
-    pool = issuer.rsplit("/", 1)[-1]
-    region = pool.split("_", 1)[0]
+    region = issuer.rsplit("/", 1)[-1].split("_", 1)[0]  # us-east-1_AbC: us-east-1
 
     def client() -> Any:
         import boto3

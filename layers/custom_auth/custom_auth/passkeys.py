@@ -125,17 +125,18 @@ class PasskeySettings:
                 raise SettingsError(f"PASSKEY_ORIGINS: each {problem}; got {origin!r}")
         if len(rp_ids) > 10 or len(origins) > 10:
             raise SettingsError("PASSKEY_RP_IDS, PASSKEY_ORIGINS: at most 10 each")
+        attestation = _choice(env, "PASSKEY_ATTESTATION", Attestation, Attestation.NONE)
         return cls(
             rp_ids=rp_ids,
             origins=origins,
             user_verification=_choice(
                 env, "PASSKEY_USER_VERIFICATION", UserVerification, UserVerification.REQUIRED
             ),
-            attestation=_choice(env, "PASSKEY_ATTESTATION", Attestation, Attestation.NONE),
+            attestation=attestation,
             timeout_seconds=_integer(env, "PASSKEY_TIMEOUT_SECONDS", 120, 30, 600),
             table_name=_required(env, "PASSKEY_TABLE_NAME", why),
             rp_name=env.get("PASSKEY_RP_NAME", "").strip() or "custom-auth",
-            attestation_roots=_attestation_roots(env),
+            attestation_roots=_attestation_roots(env, attestation),
         )
 
 
@@ -144,14 +145,14 @@ MAX_ATTESTATION_ROOTS = 200
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.S)
 
 
-def _attestation_roots(env: Mapping[str, str]) -> tuple[bytes, ...]:
+def _attestation_roots(env: Mapping[str, str], attestation: Attestation) -> tuple[bytes, ...]:
     """The PEM certificates of the file ``PASSKEY_ATTESTATION_ROOTS`` names (relative to the
     function's directory, ``LAMBDA_TASK_ROOT``); none when it is not set."""
     name = env.get("PASSKEY_ATTESTATION_ROOTS", "").strip()
     if not name:
         return ()
     rule = "PASSKEY_ATTESTATION_ROOTS"
-    if env.get("PASSKEY_ATTESTATION", "none").strip() != Attestation.DIRECT:
+    if attestation is not Attestation.DIRECT:
         raise SettingsError(f"{rule}: only with PASSKEY_ATTESTATION=direct")
     path = Path(env.get("LAMBDA_TASK_ROOT") or ".") / name
     try:
@@ -172,17 +173,25 @@ def _attestation_roots(env: Mapping[str, str]) -> tuple[bytes, ...]:
     for index, pem in enumerate(found, 1):
         try:
             certificate = x509.load_pem_x509_certificate(pem)
-            constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
-        except x509.ExtensionNotFound:
-            constraints = None
         except ValueError:
             raise SettingsError(f"{rule}: certificate {index} of {name!r} cannot be read") from None
-        if constraints is None or not constraints.value.ca:
+        if not ca_flag(certificate):
             raise SettingsError(
                 f"{rule}: certificate {index} of {name!r} is not a CA certificate "
                 "(basicConstraints CA:TRUE): list the makers' roots, not their devices'"
             )
     return found
+
+
+def ca_flag(certificate: Any) -> bool | None:
+    """The CA flag of an X.509 certificate's basicConstraints (a ``cryptography``
+    certificate); None when it has no such extension."""
+    from cryptography import x509
+
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return None
 
 
 def _list(raw: str) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ from custom_auth.passkeys import (
     PasskeyRefused,
     PasskeySettings,
     b64url,
+    ca_flag,
     from_b64url,
     signed_for,
 )
@@ -179,7 +180,7 @@ def finish_registration(
         raise RegistrationError(400, f"credential: {_registration_reason(str(error))}") from None
     except Exception:  # noqa: BLE001 - a malformed part the library trips on
         raise RegistrationError(400, "credential: cannot be read as a registration") from None
-    fmt = str(getattr(verified.fmt, "value", verified.fmt))
+    fmt = _format(verified)
     # The id the authenticator data attests is the one stored: it must be the one sent.
     if verified.credential_id != raw_id:
         raise RegistrationError(400, "credential.rawId: not the attested credential id")
@@ -222,8 +223,9 @@ _CONFIGURED_ROOTS = ("packed", "tpm", "fido-u2f")
 _AAGUID_EXTENSION = "1.3.6.1.4.1.45724.1.1.4"
 
 
-def _format(parsed: Any) -> str:
-    return str(getattr(parsed.fmt, "value", parsed.fmt))
+def _format(attested: Any) -> str:
+    """The attestation format of a parsed attestation object or a verified registration."""
+    return str(getattr(attested.fmt, "value", attested.fmt))
 
 
 def _attested_enough(settings: PasskeySettings, parsed: Any) -> None:
@@ -269,12 +271,11 @@ def _check_attestation_certificate(parsed: Any) -> None:
         "Authenticator Attestation"
     ]:
         raise PasskeyRefused("the attestation certificate is not one (WebAuthn 8.2.1)")
-    try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
-        if constraints.value.ca:
-            raise PasskeyRefused("the attestation certificate is a CA's (WebAuthn 8.2.1)")
-    except x509.ExtensionNotFound:
-        raise PasskeyRefused("the attestation certificate has no basic constraints") from None
+    ca = ca_flag(certificate)
+    if ca is None:
+        raise PasskeyRefused("the attestation certificate has no basic constraints")
+    if ca:
+        raise PasskeyRefused("the attestation certificate is a CA's (WebAuthn 8.2.1)")
     try:
         extension = certificate.extensions.get_extension_for_oid(
             x509.ObjectIdentifier(_AAGUID_EXTENSION)
